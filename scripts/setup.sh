@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything lrtune needs to build, test and run on Debian 12.
+# Idempotent: packages already present are left as they are.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev            # LibTorch 1.13 (CPU)
+  libopenblas0-openmp     # BLAS for LibTorch; the OpenMP build shares LibTorch's threads
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev
+  libgtest-dev libgmock-dev
+  curl ca-certificates    # `lrtune data download`
+  gnuplot-nox             # `lrtune report` figures (pngcairo and svg terminals)
+  nodejs                  # npm ci: the charting library inlined into index.html
+  chromium                # tests: index.html loads and draws in a headless browser
+  libxml2-utils           # tests: xmllint checks that every SVG figure parses
+  fonts-dejavu-core       # legible text in figures and screenshots
+)
+# Debian's nodejs comes without npm; a NodeSource nodejs brings its own.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all packages present"
+
+# JavaScript for the report page, pinned by package-lock.json (node_modules/ is
+# ignored). `npm ci` only when the installed copy differs from the lock file.
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if ! (cd "$repo_root" && node -e '
+  const lock = require("./package-lock.json").packages;
+  for (const [dir, p] of Object.entries(lock)) {
+    if (!dir) continue;
+    if (require("./" + dir + "/package.json").version !== p.version) process.exit(1);
+  }' 2>/dev/null); then
+  (cd "$repo_root" && npm ci --no-audit --no-fund)
+fi
+echo "setup: node_modules matches package-lock.json"

@@ -1,0 +1,58 @@
+// Entry point: dispatches to the subcommand table; the only place errors are caught.
+#include <iostream>
+#include <map>
+
+#include "cli/commands.h"
+#include "core/errors.h"
+#include "core/provenance.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* help;
+  lrtune::cli::RunFn (*setup)(CLI::App&);
+};
+
+const Command kCommands[] = {
+    {"train", "Train one network, checkpointing every epoch (resumable)",
+     lrtune::cli::setup_train},
+    {"data", "Download or check the CIFAR-10 data", lrtune::cli::setup_data},
+    {"models", "List the networks lrtune can build", lrtune::cli::setup_models},
+    {"study", "Run a study file's trials in parallel; its status; export its epochs",
+     lrtune::cli::setup_study},
+    {"report", "Figures, tables and an offline HTML page from study or run folders",
+     lrtune::cli::setup_report},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lrtune: learning-rate and hyper-parameter studies of CNNs on CIFAR-10"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", lrtune::version_line());
+  std::map<CLI::App*, lrtune::cli::RunFn> runs;
+  for (const auto& c : kCommands) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    runs[sub] = c.setup(*sub);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [sub, run] : runs)
+      if (sub->parsed()) return run();
+  } catch (const lrtune::Error& e) {
+    std::cerr << "lrtune: error: " << e.what() << "\n";
+    return 1;
+  } catch (const c10::Error& e) {
+    std::cerr << "lrtune: error (LibTorch): " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "lrtune: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

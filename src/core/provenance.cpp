@@ -1,0 +1,16 @@
+// Version strings baked in at build time.
+#include "core/provenance.h"
+
+#include <torch/version.h>
+
+namespace lrtune {
+
+std::string lrtune_version() { return LRTUNE_VERSION; }
+std::string git_commit() { return LRTUNE_GIT_COMMIT; }
+std::string torch_version() { return TORCH_VERSION; }
+std::string version_line() {
+  return "lrtune " + lrtune_version() + " (commit " + git_commit() + ", LibTorch " +
+         torch_version() + ")";
+}
+
+}  // namespace lrtune

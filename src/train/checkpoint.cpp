@@ -1,0 +1,66 @@
+// Checkpoint archive layout: "model", "optimizer" (sub-archives), "epoch", "config".
+#include "train/checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "core/errors.h"
+
+namespace lrtune {
+namespace fs = std::filesystem;
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model,
+                     torch::optim::Optimizer& optimizer, std::int64_t epoch,
+                     const std::string& config_identity) {
+  torch::serialize::OutputArchive archive, model_archive, optim_archive;
+  model.save(model_archive);
+  optimizer.save(optim_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optim_archive);
+  archive.write("epoch", torch::tensor(epoch, torch::kInt64));
+  archive.write("config", c10::IValue(config_identity));
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    throw StoreError(tmp + ": cannot write checkpoint: " + e.what_without_backtrace());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);  // atomic on POSIX: readers see the old or the new file
+  if (ec) throw StoreError(path + ": cannot replace checkpoint: " + ec.message());
+}
+
+std::optional<std::int64_t> load_checkpoint(const std::string& path, torch::nn::Module& model,
+                                            torch::optim::Optimizer& optimizer,
+                                            const std::string& config_identity,
+                                            const torch::Device& device) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  torch::serialize::InputArchive archive, model_archive, optim_archive;
+  c10::IValue stored_config;
+  torch::Tensor epoch;
+  try {
+    archive.load_from(path, device);
+    archive.read("config", stored_config);
+  } catch (const c10::Error& e) {
+    throw StoreError(path + ": unreadable checkpoint (" + e.what_without_backtrace() +
+                     "); delete it to start the run over");
+  }
+  if (!stored_config.isString() || stored_config.toStringRef() != config_identity)
+    throw StoreError(path + ": checkpoint was made with a different configuration; " +
+                     "refusing to mix results (use a new output directory)");
+  try {
+    archive.read("model", model_archive);
+    archive.read("optimizer", optim_archive);
+    archive.read("epoch", epoch);
+    model.load(model_archive);
+    optimizer.load(optim_archive);
+  } catch (const c10::Error& e) {
+    throw StoreError(path + ": damaged checkpoint (" + e.what_without_backtrace() + ")");
+  }
+  return epoch.item<std::int64_t>();
+}
+
+}  // namespace lrtune

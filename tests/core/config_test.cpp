@@ -1,0 +1,117 @@
+// TrainConfig: key table, validation messages, JSON/TOML/flag conversion.
+#include <fstream>
+#include <functional>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "support/test_support.h"
+
+namespace lrtune {
+namespace {
+using ::testing::HasSubstr;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Config, DefaultsAreValid) { EXPECT_NO_THROW(TrainConfig{}.validate()); }
+
+TEST(Config, ValidateNamesSourceAndKey) {
+  TrainConfig c;
+  c.lr = -0.1;
+  EXPECT_THAT(error_of([&] { c.validate("run.toml"); }), HasSubstr("run.toml: lr: must be a positive"));
+  c = TrainConfig{};
+  c.schedule = "linear";
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("unknown schedule 'linear'"));
+  c = TrainConfig{};
+  c.nesterov = true;  // momentum 0
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("nesterov"));
+  c = TrainConfig{};
+  c.milestones = {100, 50};
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("milestones"));
+  c = TrainConfig{};
+  c.device = "tpu";
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("unknown device 'tpu'"));
+}
+
+TEST(Config, ApplyJsonRejectsUnknownKeysAndWrongTypes) {
+  TrainConfig c;
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"learning_rate", 0.1}}, "f.toml"); }),
+              HasSubstr("f.toml: learning_rate: unknown key"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"lr", "fast"}}, "f.toml"); }),
+              HasSubstr("lr: expected a number"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"epochs", 2.5}}, "f.toml"); }),
+              HasSubstr("epochs: expected an integer"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"nesterov", 1}}, "f.toml"); }),
+              HasSubstr("nesterov: expected true or false"));
+}
+
+TEST(Config, JsonRoundTripKeepsEveryField) {
+  TrainConfig c;
+  c.lr = 0.2;
+  c.nesterov = true;
+  c.momentum = 0.9;
+  c.milestones = {3, 7};
+  c.augment = "none";
+  c.threads = 3;
+  TrainConfig d;
+  apply_json(d, to_json(c), "test");
+  EXPECT_EQ(to_json(c), to_json(d));
+}
+
+TEST(Config, IdentityLeavesOutWhereItRuns) {
+  TrainConfig a, b;
+  b.threads = 7;
+  b.device = "cpu";
+  b.data = "/elsewhere";
+  EXPECT_EQ(to_json(a, true), to_json(b, true));
+  b.lr = 0.5;
+  EXPECT_NE(to_json(a, true), to_json(b, true));
+  EXPECT_FALSE(to_json(a, true).contains("threads"));
+}
+
+TEST(Config, ApplyTextParsesEachType) {
+  TrainConfig c;
+  apply_text(c, "lr", "0.05", "flag");
+  apply_text(c, "nesterov", "on", "flag");
+  apply_text(c, "milestones", "10,20,30", "flag");
+  apply_text(c, "schedule", "cosine", "flag");
+  apply_text(c, "epochs", "4", "flag");
+  EXPECT_DOUBLE_EQ(c.lr, 0.05);
+  EXPECT_TRUE(c.nesterov);
+  EXPECT_EQ(c.milestones, (std::vector<std::int64_t>{10, 20, 30}));
+  EXPECT_EQ(c.schedule, "cosine");
+  EXPECT_EQ(c.epochs, 4);
+  EXPECT_THAT(error_of([&] { apply_text(c, "lr", "abc", "flag --lr"); }), HasSubstr("flag --lr: lr"));
+}
+
+TEST(Config, TomlFileLoadsAndReportsSyntaxErrorsWithLine) {
+  test::TempDir dir;
+  const auto good = dir.path() / "good.toml";
+  std::ofstream(good) << "lr = 0.1\nmomentum = 0.9\nnesterov = true\nmilestones = [5, 9]\n";
+  TrainConfig c;
+  apply_toml_file(c, good.string());
+  EXPECT_DOUBLE_EQ(c.lr, 0.1);
+  EXPECT_TRUE(c.nesterov);
+  EXPECT_EQ(c.milestones, (std::vector<std::int64_t>{5, 9}));
+
+  const auto bad = dir.path() / "bad.toml";
+  std::ofstream(bad) << "lr = 0.1\nmomentum = \n";
+  EXPECT_THAT(error_of([&] { apply_toml_file(c, bad.string()); }), HasSubstr("bad.toml:2:"));
+  const auto unknown = dir.path() / "unknown.toml";
+  std::ofstream(unknown) << "lrate = 0.1\n";
+  EXPECT_THAT(error_of([&] { apply_toml_file(c, unknown.string()); }),
+              HasSubstr("unknown.toml: lrate: unknown key"));
+}
+
+}  // namespace
+}  // namespace lrtune

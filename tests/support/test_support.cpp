@@ -1,0 +1,72 @@
+// Helpers shared by the tests.
+#include "support/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <vector>
+
+namespace lrtune::test {
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "lrtune-test-XXXXXX").string();
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  path_ = mkdtemp(buf.data());
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+namespace {
+void write_file(const fs::path& path, int records, std::mt19937_64& rng) {
+  std::ofstream out(path, std::ios::binary);
+  std::vector<unsigned char> rec(3073);
+  for (int i = 0; i < records; ++i) {
+    const int label = i % 10;
+    rec[0] = static_cast<unsigned char>(label);
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x) {
+          int v = static_cast<int>(rng() % 64);  // background noise
+          const bool band = y >= 3 * label && y < 3 * label + 4;
+          const bool colour = c == label % 3;
+          if (band) v += colour ? 190 : 90;
+          rec[1 + (c * 32 + y) * 32 + x] = static_cast<unsigned char>(std::min(v, 255));
+        }
+    out.write(reinterpret_cast<const char*>(rec.data()), static_cast<std::streamsize>(rec.size()));
+  }
+}
+}  // namespace
+
+void write_tiny_cifar(const fs::path& dir, int per_file, int n_test, std::uint64_t seed) {
+  fs::create_directories(dir);
+  std::mt19937_64 rng(seed);
+  for (int k = 1; k <= 5; ++k)
+    write_file(dir / ("data_batch_" + std::to_string(k) + ".bin"), per_file, rng);
+  write_file(dir / "test_batch.bin", n_test, rng);
+}
+
+std::string lrtune_binary() { return LRTUNE_BINARY; }
+std::string shared_cifar_dir() { return LRTUNE_SHARED_DATA; }
+
+int run_command(const std::string& command, std::string* output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return -1;
+  std::array<char, 4096> buf{};
+  std::string text;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) text.append(buf.data(), n);
+  const int status = pclose(pipe);
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace lrtune::test

@@ -2,6 +2,8 @@
 #include "cli/config_flags.h"
 
 #include <algorithm>
+#include <type_traits>
+#include <variant>
 
 namespace lrtune::cli {
 
@@ -20,6 +22,17 @@ void add_config_flags(CLI::App& app, FlagValues& values) {
     app.add_option_function<std::string>(
            flag_name(key), [&values, key](const std::string& v) { values[key] = v; },
            field.help)
+        ->type_name(std::visit(
+            [](auto m) -> std::string {
+              using T = std::decay_t<decltype(TrainConfig{}.*m)>;
+              if constexpr (std::is_same_v<T, double>) return "NUMBER";
+              else if constexpr (std::is_same_v<T, std::int64_t>) return "INT";
+              else if constexpr (std::is_same_v<T, bool>) return "BOOL";
+              else if constexpr (std::is_same_v<T, std::string>) return "TEXT";
+              else return "INT,INT,...";
+            },
+            field.member))
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->default_str(shown)
         ->group("Configuration (also TOML keys)");
   }

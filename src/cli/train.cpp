@@ -120,9 +120,10 @@ int run_train(const TrainArgs& a) {
   const std::string device = resolve_device(cfg.device);
   const int threads = apply_threads(cfg.threads);
   const std::string data_dir = resolve_data_dir(cfg.data);
-  Console console;
-  console.line("loading CIFAR-10 from " + data_dir, false);
   const Cifar10 data = load_cifar10(data_dir);
+  Console console;
+  console.line("CIFAR-10: " + std::to_string(data.train.size()) + " training + " +
+                   std::to_string(data.test.size()) + " test images from " + data_dir, false);
 
   std::error_code ec;
   const bool created = !fs::exists(dir);

@@ -1,0 +1,208 @@
+// Draws the interactive charts of the page `lrtune report` writes, from the
+// JSON embedded in it, and makes its tables sortable. Runs from disk with no
+// network: uPlot is inlined before this script. Labels are set as text only.
+(function () {
+  'use strict';
+  var status = document.getElementById('lrtune-status');
+  var errors = [];
+  function noteError(msg) {
+    errors.push(String(msg));
+    status.setAttribute('data-errors', errors.join(' | '));
+    status.textContent = 'errors: ' + errors.join(' | ');
+  }
+  window.addEventListener('error', function (e) { noteError(e.message); });
+  var consoleError = console.error;
+  console.error = function () {
+    noteError(Array.prototype.join.call(arguments, ' '));
+    consoleError.apply(console, arguments);
+  };
+
+  var data = JSON.parse(document.getElementById('lrtune-data').textContent);
+  var DASHES = [null, [10, 6], [3, 4], [12, 4, 3, 4], [2, 2]];
+
+  function fmt(v, fig) {
+    if (v == null || !isFinite(v)) return '—';
+    if (fig.scale === 100) return v.toFixed(2) + '%';
+    var a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(3) : v.toPrecision(4);
+  }
+
+  function hexToRgba(hex, alpha) {
+    var n = parseInt(hex.slice(1), 16);
+    return 'rgba(' + (n >> 16) + ',' + ((n >> 8) & 255) + ',' + (n & 255) + ',' + alpha + ')';
+  }
+
+  // uPlot wants one shared x array; every line gets null where it has no value.
+  function chartData(study, fig) {
+    var last = 1;
+    study.series.forEach(function (s) {
+      if (s.epochs.length) last = Math.max(last, s.epochs[s.epochs.length - 1]);
+    });
+    if (fig.zoom > 0) last = Math.min(last, fig.zoom);
+    var xs = [];
+    for (var e = 1; e <= last; e++) xs.push(e);
+    var columns = [xs], opts = [{ label: 'epoch', value: function (u, v) { return v == null ? '—' : 'epoch ' + v; } }];
+    var bands = [], lines = [];
+    function column(s, which) {
+      var src = s.values[fig.metric][which], out = new Array(xs.length).fill(null);
+      s.epochs.forEach(function (ep, k) {
+        var v = src[k];
+        if (ep <= last && v != null && isFinite(v)) out[ep - 1] = v * fig.scale;
+      });
+      return out;
+    }
+    study.series.forEach(function (s) {
+      var idx = columns.length;
+      columns.push(column(s, 'mean'));
+      opts.push({
+        label: s.legend, stroke: s.colour, width: 2, dash: DASHES[s.dash % DASHES.length] || undefined,
+        points: { show: last <= 30, size: 5 }, spanGaps: false,
+        value: function (u, v) { return fmt(v, fig); }
+      });
+      var line = { index: idx, series: s };
+      if (s.n > 1) {
+        line.band = [idx + 1, idx + 2];
+        columns.push(column(s, 'hi'), column(s, 'lo'));
+        [' max', ' min'].forEach(function (suffix) {
+          opts.push({ label: s.label + suffix, stroke: 'transparent', width: 0, points: { show: false },
+                      value: function (u, v) { return fmt(v, fig); }, lrtuneBand: true });
+        });
+        bands.push({ series: [idx + 1, idx + 2], fill: hexToRgba(s.colour, 0.18) });
+      }
+      lines.push(line);
+    });
+    return { columns: columns, series: opts, bands: bands, lines: lines };
+  }
+
+  // Draws an x at each diverged line's divergence epoch, in its colour.
+  function divergenceMarks(lines, fig) {
+    return function (u) {
+      var ctx = u.ctx, r = 7 * devicePixelRatio;
+      lines.forEach(function (line) {
+        var s = line.series;
+        if (s.diverged_epoch == null || !u.series[line.index].show) return;
+        var v = s.markers[fig.metric];
+        if (v == null || (fig.zoom > 0 && s.diverged_epoch > fig.zoom)) return;
+        var x = u.valToPos(s.diverged_epoch, 'x', true), y = u.valToPos(v * fig.scale, 'y', true);
+        ctx.save();
+        ctx.strokeStyle = s.colour;
+        ctx.lineWidth = 3 * devicePixelRatio;
+        ctx.beginPath();
+        ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r);
+        ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r);
+        ctx.stroke();
+        ctx.restore();
+      });
+    };
+  }
+
+  // A tooltip naming the line nearest the cursor: trial, epoch, value.
+  function tooltipPlugin(lines, fig) {
+    var tip = document.createElement('div');
+    tip.className = 'tooltip';
+    return {
+      hooks: {
+        init: function (u) { u.over.appendChild(tip); },
+        setCursor: function (u) {
+          var idx = u.cursor.idx, top = u.cursor.top, best = null, bestD = Infinity;
+          if (idx == null || top == null || top < 0) { tip.style.display = 'none'; return; }
+          lines.forEach(function (line) {
+            var v = u.data[line.index][idx];
+            if (v == null || !u.series[line.index].show) return;
+            var d = Math.abs(u.valToPos(v, 'y') - top);
+            if (d < bestD) { bestD = d; best = line; }
+          });
+          if (!best) { tip.style.display = 'none'; return; }
+          var value = u.data[best.index][idx];
+          tip.textContent = best.series.legend + ' — epoch ' + u.data[0][idx] + ': ' + fmt(value, fig);
+          tip.style.borderColor = best.series.colour;
+          tip.style.display = 'block';
+          var left = u.valToPos(u.data[0][idx], 'x') + 12;
+          if (left > u.over.clientWidth - 260) left -= 280;
+          tip.style.left = left + 'px';
+          tip.style.top = (u.valToPos(value, 'y') + 10) + 'px';
+        }
+      }
+    };
+  }
+
+  function drawChart(host, study, fig) {
+    var d = chartData(study, fig);
+    var box = document.createElement('div');
+    box.className = 'chart';
+    box.setAttribute('data-figure', fig.id);
+    host.appendChild(box);
+    var width = Math.max(480, Math.min(1200, host.clientWidth || 1000));
+    var opts = {
+      title: fig.title + ' — ' + study.name,
+      width: width, height: 420,
+      series: d.series, bands: d.bands,
+      scales: { x: { time: false }, y: study.log[fig.id] ? { distr: 3 } : {} },
+      // Epoch ticks at whole epochs only.
+      axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000] },
+             { label: fig.ylabel, size: 70,
+               values: function (u, vals) {
+                 // Log axes pass null for the ticks they leave unlabelled.
+                 return vals.map(function (v) { return v == null ? '' : fig.scale === 100 ? v + '%' : +v.toPrecision(3); });
+               } }],
+      cursor: { drag: { x: true, y: false }, focus: { prox: 30 } },
+      focus: { alpha: 0.35 },
+      legend: { live: true },
+      hooks: {
+        draw: [divergenceMarks(d.lines, fig)],
+        setSeries: [function (u, i, o) {
+          // A mean line and its band are shown or hidden together.
+          d.lines.forEach(function (line) {
+            if (line.index !== i || !line.band || !o || o.show == null) return;
+            line.band.forEach(function (b) { if (u.series[b].show !== o.show) u.setSeries(b, { show: o.show }); });
+          });
+        }]
+      },
+      plugins: [tooltipPlugin(d.lines, fig)]
+    };
+    var chart = new uPlot(opts, d.columns, box);
+    d.series.forEach(function (s, i) {
+      if (s.lrtuneBand) {
+        var row = chart.root.querySelectorAll('.u-legend .u-series')[i];
+        if (row) row.classList.add('lrtune-band');
+      }
+    });
+    return chart;
+  }
+
+  function sortable(table) {
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(heads, function (th, col) {
+      th.addEventListener('click', function () {
+        var dir = th.getAttribute('data-dir') === 'asc' ? 'desc' : 'asc';
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute('data-dir'); });
+        th.setAttribute('data-dir', dir);
+        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[col].getAttribute('data-v'), y = b.cells[col].getAttribute('data-v');
+          var nx = parseFloat(x), ny = parseFloat(y), c;
+          if (x === '' && y === '') c = 0;
+          else if (x === '') return 1;       // empty cells last in both directions
+          else if (y === '') return -1;
+          else if (!isNaN(nx) && !isNaN(ny)) c = nx - ny;
+          else c = x.localeCompare(y, undefined, { numeric: true });
+          return dir === 'asc' ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+
+  // Kept reachable for checks from the browser console (and the tests).
+  var charts = window.lrtuneCharts = [];
+  data.studies.forEach(function (study) {
+    var host = document.getElementById(study.anchor + '-charts');
+    data.figures.forEach(function (fig) {
+      try { charts.push(drawChart(host, study, fig)); } catch (e) { noteError(fig.id + ': ' + e); }
+    });
+  });
+  var drawn = charts.length;
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), sortable);
+  status.setAttribute('data-charts', String(drawn));
+  if (!errors.length) status.textContent = drawn + ' charts drawn';
+})();

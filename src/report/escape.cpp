@@ -1,0 +1,130 @@
+// Escaping for HTML, Markdown, CSV, gnuplot scripts and embedded JSON.
+#include "report/escape.h"
+
+#include <cctype>
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+namespace lrtune::report {
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
+std::size_t utf8_length(const std::string& s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  if (len == 2 && c < 0xC2) return 0;  // overlong
+  return len;
+}
+
+}  // namespace
+
+std::string clean_text(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t len = utf8_length(s, i);
+    if (len == 0) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (len == 1 && (c < 0x20 || c == 0x7F))
+      out += ' ';
+    else
+      out.append(s, i, len);
+    i += len;
+  }
+  return out;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : clean_text(s)) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string markdown_cell(const std::string& s) {
+  std::string out;
+  for (char c : clean_text(s)) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '|': case '*': case '_': case '`': case '[': case ']': case '\\':
+        out += '\\';
+        out += c;
+        break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  std::string t = clean_text(s);
+  if (t.find_first_of(",\"") == std::string::npos && (t.empty() || (t.front() != ' ' && t.back() != ' ')))
+    return t;
+  std::string out = "\"";
+  for (char c : t) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string gnuplot_string(const std::string& s) {
+  // Single quotes: gnuplot interprets no backslash escapes there; '' is a quote.
+  std::string out = "'";
+  for (char c : clean_text(s)) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string json_for_script(const nlohmann::json& j) {
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string slug(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u))
+      out += static_cast<char>(std::tolower(u));
+    else if ((c == '-' || c == '_' || c == '.' || c == ' ' || c == '/') && !out.empty() &&
+             out.back() != '-')
+      out += c == '_' ? '_' : '-';
+  }
+  while (!out.empty() && (out.back() == '-' || out.back() == '_')) out.pop_back();
+  return out.empty() ? "study" : out;
+}
+
+}  // namespace lrtune::report

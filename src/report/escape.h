@@ -1,0 +1,26 @@
+// Text made safe for each format a report writes: labels and configuration
+// strings come from users' study files and must show as text everywhere.
+#pragma once
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace lrtune::report {
+
+// Valid UTF-8 with no control characters (invalid bytes -> '?', controls ->
+// space): what every writer below starts from.
+std::string clean_text(const std::string& s);
+
+std::string html_escape(const std::string& s);      // & < > " '
+std::string markdown_cell(const std::string& s);    // one table cell: | * _ ` [ ] \ and HTML
+std::string csv_field(const std::string& s);        // RFC 4180 quoting when needed
+std::string gnuplot_string(const std::string& s);   // a single-quoted gnuplot literal
+
+// JSON to embed inside <script type="application/json">: '<', '>' and '&'
+// are written as \u escapes, so no string can close the element.
+std::string json_for_script(const nlohmann::json& j);
+
+// A folder name made of [a-z0-9_-], never empty.
+std::string slug(const std::string& s);
+
+}  // namespace lrtune::report

@@ -1,0 +1,20 @@
+// index.html: one self-contained page with every study's interactive charts
+// and sortable tables, opening from disk with no network.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "report/assets.h"
+#include "report/series.h"
+#include "report/study.h"
+
+namespace lrtune::report {
+
+// The page for `studies` (a comparison is one more StudyData). `generated`
+// is a line saying what made the page. Throws ReportError when the build
+// carried no uPlot.
+std::string html_page(const std::vector<const StudyData*>& studies,
+                      const std::vector<FigureSpec>& figs, const std::string& generated,
+                      const PageAssets& assets);
+
+}  // namespace lrtune::report

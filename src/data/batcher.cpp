@@ -1,6 +1,9 @@
 // Batch assembly: crop/flip/normalise fused into one loop over the pixels.
 #include "data/batcher.h"
 
+#include <algorithm>
+
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 namespace lrtune {
@@ -14,6 +17,39 @@ BatchMaker::BatchMaker(const LabelledImages& source, const ChannelStats& stats,
       lut_[c][v] = (static_cast<float>(v) / 255.0f - stats.mean[c]) / stats.std[c];
 }
 
+namespace {
+
+// One image into `dst` (strides sC, sH, sW), shifted by (oy, ox) with zero
+// padding and mirrored when `flip`. The x range that reads the source is
+// worked out once per image, so the pixel loops have no bounds tests.
+void fill_image(const std::uint8_t* img, float* dst, std::int64_t sC, std::int64_t sH,
+                std::int64_t sW, int oy, int ox, bool flip, const float (*lut)[256]) {
+  const int x_lo = flip ? std::max(0, ox) : std::max(0, -ox);
+  const int x_hi = flip ? std::min(32, 32 + ox) : std::min(32, 32 - ox);
+  for (int c = 0; c < 3; ++c) {
+    const float* L = lut[c];
+    const float zero = L[0];  // padding is black before normalisation
+    for (int y = 0; y < 32; ++y) {
+      const int sy = y + oy;
+      float* row = dst + c * sC + y * sH;
+      if (sy < 0 || sy >= 32) {
+        for (int x = 0; x < 32; ++x) row[x * sW] = zero;
+        continue;
+      }
+      const std::uint8_t* srow = img + (c * 32 + sy) * 32;
+      int x = 0;
+      for (; x < x_lo; ++x) row[x * sW] = zero;
+      if (flip)
+        for (; x < x_hi; ++x) row[x * sW] = L[srow[31 - x + ox]];
+      else
+        for (; x < x_hi; ++x) row[x * sW] = L[srow[x + ox]];
+      for (; x < 32; ++x) row[x * sW] = zero;
+    }
+  }
+}
+
+}  // namespace
+
 Batch BatchMaker::make(const std::vector<std::int64_t>& order, std::int64_t begin,
                        std::int64_t end, std::mt19937_64* augment) const {
   const std::int64_t n = end - begin;
@@ -24,38 +60,30 @@ Batch BatchMaker::make(const std::vector<std::int64_t>& order, std::int64_t begi
   auto index = torch::from_blob(const_cast<std::int64_t*>(order.data()) + begin, {n}, torch::kInt64);
   Batch batch{images, source_.labels.index_select(0, index)};
 
+  // Draws first, one per image in order: the same augmentation for any thread count.
+  std::vector<std::uint64_t> draws(augment ? static_cast<std::size_t>(n) : 0);
+  for (auto& r : draws) r = (*augment)();
+
   const auto* src = source_.images.data_ptr<std::uint8_t>();
   float* out = images.data_ptr<float>();
   const std::int64_t sN = images.stride(0), sC = images.stride(1), sH = images.stride(2),
                      sW = images.stride(3);
-  for (std::int64_t b = 0; b < n; ++b) {
-    int oy = 0, ox = 0;
-    bool flip = false;
-    if (augment) {
-      const std::uint64_t r = (*augment)();
-      oy = static_cast<int>(r % 9) - 4;  // 81 offsets x 2 flips, from one draw
-      ox = static_cast<int>((r / 9) % 9) - 4;
-      flip = ((r / 81) & 1) != 0;
-    }
-    const std::uint8_t* img = src + order[begin + b] * 3 * 32 * 32;
-    float* dst = out + b * sN;
-    for (int c = 0; c < 3; ++c) {
-      const float zero = lut_[c][0];  // padding is black before normalisation
-      for (int y = 0; y < 32; ++y) {
-        const int sy = y + oy;
-        float* row = dst + c * sC + y * sH;
-        if (sy < 0 || sy >= 32) {
-          for (int x = 0; x < 32; ++x) row[x * sW] = zero;
-          continue;
-        }
-        const std::uint8_t* srow = img + (c * 32 + sy) * 32;
-        for (int x = 0; x < 32; ++x) {
-          const int sx = (flip ? 31 - x : x) + ox;
-          row[x * sW] = (sx < 0 || sx >= 32) ? zero : lut_[c][srow[sx]];
-        }
+  // The images are independent: assembled in parallel, so that the other cores
+  // do not wait while one builds the batch.
+  at::parallel_for(0, n, /*grain_size=*/16, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t b = lo; b < hi; ++b) {
+      int oy = 0, ox = 0;
+      bool flip = false;
+      if (augment) {
+        const std::uint64_t r = draws[static_cast<std::size_t>(b)];
+        oy = static_cast<int>(r % 9) - 4;  // 81 offsets x 2 flips, from one draw
+        ox = static_cast<int>((r / 9) % 9) - 4;
+        flip = ((r / 81) & 1) != 0;
       }
+      fill_image(src + order[static_cast<std::size_t>(begin + b)] * 3 * 32 * 32, out + b * sN, sC,
+                 sH, sW, oy, ox, flip, lut_);
     }
-  }
+  });
   return batch;
 }
 

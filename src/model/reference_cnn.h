@@ -9,12 +9,25 @@
 
 namespace lrtune {
 
+// Inverted dropout, as torch::dropout (zero with probability p, scale the rest
+// by 1/(1-p)), with the mask drawn from a counter-based hash of one 64-bit draw
+// from LibTorch's default generator: torch::manual_seed fixes it, the thread
+// count does not change it, and on the CPU it costs a fraction of
+// torch::dropout's one-element-at-a-time generator. Other devices use
+// torch::dropout. Identity when !train or p == 0.
+torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool train);
+
 class ReferenceCnn : public Network {
  public:
   explicit ReferenceCnn(double dropout = 0.3);
   torch::Tensor forward(torch::Tensor x) override;
 
  private:
+  // Evaluation on the CPU without gradients: the convolution stages in
+  // oneDNN's own blocked layout (no max-pool indices, no layout changes
+  // between layers); the same logits as forward() within float32 rounding.
+  torch::Tensor forward_mkldnn_eval(const torch::Tensor& x);
+
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   torch::nn::Dropout dropout{nullptr};

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/errors.h"
 #include "core/metrics.h"
 
 namespace lrtune {
@@ -18,6 +19,9 @@ struct StudyInfo {
   std::string name;
   std::string description;
   nlohmann::json spec;  // the study file as JSON (for provenance and reports)
+  // The trials of the study file as last run, in file order. Older trials stay
+  // in the store (a changed base configuration gives new ids) but are not shown.
+  std::vector<std::string> trial_ids;
 };
 
 // What a trial is: fixed when the trial is added.
@@ -40,8 +44,14 @@ struct TrialRecord {
   double heartbeat_at = 0;
   std::string error;           // message of a failed trial
   std::int64_t epochs_done = 0;  // rows in the epoch table
+  std::int64_t attempts = 0;     // times the trial was claimed (1 = never resumed)
+  nlohmann::json info;           // provenance of the last run: versions, device, threads
 };
 
+// A Store object acts for the process that opened it: once it has claimed a
+// trial, its heartbeat, finish and release of that trial take effect only while
+// it still holds it (a stale heartbeat may have let another worker take over).
+// Writes to trials it did not claim are unconditional.
 class Store {
  public:
   virtual ~Store() = default;
@@ -56,6 +66,7 @@ class Store {
 
   // Atomically takes one trial among `ids` that is pending, or running with a
   // heartbeat older than `stale_after_s`; marks it running for (host, pid).
+  // Trials are taken in the order of `ids`.
   virtual std::optional<TrialRecord> claim_trial(const std::vector<std::string>& ids,
                                                  const std::string& host, std::int64_t pid,
                                                  double stale_after_s) = 0;
@@ -64,6 +75,26 @@ class Store {
                             const std::string& error = "") = 0;
   // Gives a running trial back (pending) after a clean stop, keeping its epochs.
   virtual void release_trial(const std::string& id) = 0;
+
+  // What `lrtune study run` needs beyond that. The defaults suit stores that
+  // only record single runs or are only read (reports, their tests).
+  //
+  // Whether this store object still holds `id`, a trial it claimed: false once
+  // another worker took it over after a stale heartbeat.
+  virtual bool holds(const std::string& /*id*/) { return true; }
+  // Gives back a trial still held by (host, pid), a worker known to be dead;
+  // false when it is not (finished, or someone else holds it now).
+  virtual bool release_orphan(const std::string& /*id*/, const std::string& /*host*/,
+                              std::int64_t /*pid*/) {
+    throw StoreError("this results store cannot take trials back from dead workers");
+  }
+  // Makes failed trials among `ids` pending again (a rerun retries them);
+  // returns how many.
+  virtual int retry_failed(const std::vector<std::string>& /*ids*/) {
+    throw StoreError("this results store cannot retry failed trials");
+  }
+  // Provenance of the current run of a trial (replaces the previous one).
+  virtual void set_trial_info(const std::string& /*id*/, const nlohmann::json& /*info*/) {}
 
   // Inserts or replaces the row (trial, epoch): redoing an epoch never duplicates it.
   virtual void put_epoch(const std::string& id, const EpochMetrics& m) = 0;

@@ -1,0 +1,50 @@
+// K copies of the reference CNN trained as one module: grouped convolutions
+// (groups = K) and batched matrix products, so K trials cost one set of kernels.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace lrtune {
+
+class ReferenceCnn;
+
+// Parameters are named as in ReferenceCnn ("conv1.weight", "fc1.bias", ...) and
+// hold the K copies stacked along dimension 0: conv weights [K*out, in, 3, 3]
+// (the layout a grouped convolution wants), conv biases [K*out], linear
+// weights [K, out, in], linear biases [K, out]. copy_view() turns any of them
+// into [K, <ReferenceCnn's shape>], the form per-copy arithmetic uses.
+class PackedCnnImpl : public torch::nn::Module {
+ public:
+  PackedCnnImpl(std::int64_t copies, double dropout = 0.3);
+
+  // float [K, B, 3, 32, 32] -> logits [K, B, 10]. Copy k sees only x[k] and its
+  // own weights; dropout masks are drawn independently for every element.
+  torch::Tensor forward(const torch::Tensor& x);
+
+  std::int64_t copies() const { return copies_; }
+  // Channels-last convolution weights and inputs (faster on the CPU).
+  void set_channels_last(bool on);
+  bool channels_last() const { return channels_last_; }
+
+  // Copy k's weights <-> a separate ReferenceCnn (same parameter names).
+  void load_copy(std::int64_t k, ReferenceCnn& source);
+  void store_copy(std::int64_t k, ReferenceCnn& target) const;
+
+ private:
+  std::int64_t copies_;
+  double dropout_;
+  bool channels_last_ = false;
+  torch::Tensor conv1_w_, conv1_b_, conv2_w_, conv2_b_, conv3_w_, conv3_b_;
+  torch::Tensor fc1_w_, fc1_b_, fc2_w_, fc2_b_;
+};
+TORCH_MODULE(PackedCnn);
+
+// `p` (a packed parameter, its gradient or optimiser state) as [K, ...]: a
+// view that splits dimension 0, valid in any memory format.
+torch::Tensor copy_view(const torch::Tensor& p, std::int64_t copies);
+
+}  // namespace lrtune

@@ -1,0 +1,164 @@
+// Grid expansion, labels and trial identity.
+#include "study/expand.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <set>
+
+#include "core/errors.h"
+#include "core/provenance.h"
+
+namespace lrtune {
+namespace {
+
+using json = nlohmann::json;
+
+// One axis of the cross product: its i-th entry sets one or more keys.
+struct Axis {
+  std::vector<std::string> keys;
+  std::vector<json> entries;  // each an object {key: value, ...}
+};
+
+std::vector<Axis> axes_of(const Sweep& s) {
+  std::vector<Axis> axes;
+  for (const auto& [key, values] : s.grid) {
+    Axis a{{key}, {}};
+    for (const auto& v : values) a.entries.push_back(json{{key, v}});
+    axes.push_back(std::move(a));
+  }
+  for (const auto& group : s.zips) {
+    Axis a;
+    for (const auto& c : group) a.keys.push_back(c.first);
+    for (std::size_t i = 0; i < group.front().second.size(); ++i) {
+      json entry = json::object();
+      for (const auto& [key, values] : group) entry[key] = values[i];
+      a.entries.push_back(std::move(entry));
+    }
+    axes.push_back(std::move(a));
+  }
+  return axes;
+}
+
+void apply_overrides(TrainConfig& cfg, const Overrides& o) {
+  for (const auto& [key, text] : o.set) {
+    const ConfigField* f = find_config_field(key);
+    if (f && !f->identity)
+      throw ConfigError("--set " + key + ": does not change results; use the study run flags "
+                        "(--device, --threads-per-job, --data) for where a study runs");
+    apply_text(cfg, key, text, "--set");
+  }
+  if (o.epochs) cfg.epochs = *o.epochs;
+  if (o.train_subset) cfg.train_subset = *o.train_subset;
+}
+
+std::string make_label(const std::string& sweep, const std::vector<std::string>& keys,
+                       const TrainConfig& cfg, std::int64_t repeats, std::int64_t rep) {
+  std::string label = sweep;
+  for (const auto& key : keys)
+    label += (label.empty() ? "" : " ") + key + "=" + label_value(cfg, key);
+  if (repeats > 1) label += (label.empty() ? "" : " ") + std::string("rep=") + std::to_string(rep + 1);
+  return label.empty() ? "base" : label;
+}
+
+}  // namespace
+
+json Overrides::to_json() const {
+  json j = json::object();
+  if (epochs) j["epochs"] = *epochs;
+  if (train_subset) j["train_subset"] = *train_subset;
+  for (const auto& [k, v] : set) j["set"][k] = v;
+  return j;
+}
+
+std::vector<std::string> Expansion::ids() const {
+  std::vector<std::string> out;
+  for (const auto& t : trials) out.push_back(t.id);
+  return out;
+}
+
+std::string trial_id(const TrainConfig& cfg) {
+  const std::string canonical = to_json(cfg, /*identity_only=*/true).dump();
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+  for (unsigned char c : canonical) {
+    h ^= c;
+    h *= 0x100000001b3ULL;  // FNV-1a 64 prime
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
+  return buf;
+}
+
+std::string label_value(const TrainConfig& cfg, const std::string& key) {
+  const ConfigField* f = find_config_field(key);
+  if (!f) return "?";
+  if (std::holds_alternative<bool TrainConfig::*>(f->member))
+    return cfg.*std::get<bool TrainConfig::*>(f->member) ? "on" : "off";
+  return field_text(cfg, *f);
+}
+
+Expansion expand_study(const Study& study, const Overrides& overrides) {
+  TrainConfig base;
+  apply_json(base, study.base, study.file + ": base");
+  std::vector<Sweep> sweeps = study.sweeps;
+  if (sweeps.empty()) sweeps.emplace_back();  // the base configuration alone
+
+  Expansion out;
+  std::set<std::string> seen_ids, seen_keys;
+  for (const auto& sweep : sweeps) {
+    const std::vector<Axis> axes = axes_of(sweep);
+    std::vector<std::string> keys;
+    for (const auto& a : axes) keys.insert(keys.end(), a.keys.begin(), a.keys.end());
+    for (const auto& k : keys)
+      if (seen_keys.insert(k).second) out.swept_keys.push_back(k);
+
+    std::vector<std::size_t> pos(axes.size(), 0);  // odometer, last axis fastest
+    for (bool more = true; more;) {
+      TrainConfig point = base;
+      apply_json(point, sweep.set, study.file + ": sweep set");
+      json values = json::object();
+      for (std::size_t a = 0; a < axes.size(); ++a) {
+        apply_json(point, axes[a].entries[pos[a]], study.file + ": sweep");
+        values.update(axes[a].entries[pos[a]]);
+      }
+      apply_overrides(point, overrides);
+      for (std::int64_t rep = 0; rep < study.repeats; ++rep) {
+        TrainConfig cfg = point;
+        cfg.seed += rep;
+        const std::string label = make_label(sweep.name, keys, cfg, study.repeats, rep);
+        cfg.validate(study.file + " (trial '" + label + "')");
+        const std::string id = trial_id(cfg);
+        json v = values;
+        if (study.repeats > 1) v["seed"] = cfg.seed;
+        out.points.push_back({sweep.name, label, id, v});
+        if (seen_ids.insert(id).second)
+          out.trials.push_back({id, label, to_json(cfg), rep, cfg.epochs});
+      }
+      more = false;
+      for (std::size_t a = axes.size(); a-- > 0;) {
+        if (++pos[a] < axes[a].entries.size()) {
+          more = true;
+          break;
+        }
+        pos[a] = 0;
+      }
+    }
+  }
+  if (study.repeats > 1 && seen_keys.insert("seed").second) out.swept_keys.push_back("seed");
+  return out;
+}
+
+StudyInfo study_info(const Study& study, const Overrides& overrides, const Expansion& e) {
+  json points = json::array();
+  for (const auto& p : e.points)
+    points.push_back({{"sweep", p.sweep}, {"label", p.label}, {"id", p.id}, {"values", p.values}});
+  json spec = {{"file", study.file},
+               {"study", study.source},
+               {"overrides", overrides.to_json()},
+               {"swept_keys", e.swept_keys},
+               {"points", points},
+               {"lrtune", version_line()}};
+  return {study.name, study.description, spec, e.ids()};
+}
+
+}  // namespace lrtune

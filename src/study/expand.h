@@ -1,0 +1,57 @@
+// From a study file to its trials: grid expansion, labels, overrides, identity.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "store/store.h"
+#include "study/study_file.h"
+
+namespace lrtune {
+
+// Command-line changes applied to every trial before its identity is hashed,
+// so trying things out makes new trials instead of overwriting finished ones.
+struct Overrides {
+  std::optional<std::int64_t> epochs;
+  std::optional<std::int64_t> train_subset;
+  std::vector<std::pair<std::string, std::string>> set;  // --set key=value
+  bool empty() const { return !epochs && !train_subset && set.empty(); }
+  nlohmann::json to_json() const;
+};
+
+// One point of a sweep. Two points with the same configuration (two sweeps
+// sharing a baseline) are one trial, listed once in `trials`.
+struct StudyPoint {
+  std::string sweep;   // sweep name ("" when unnamed)
+  std::string label;
+  std::string id;
+  nlohmann::json values;  // the swept keys and their values
+};
+
+struct Expansion {
+  std::vector<TrialSpec> trials;  // unique, in file order
+  std::vector<StudyPoint> points;
+  std::vector<std::string> swept_keys;  // union over sweeps, "seed" with repeats
+  std::vector<std::string> ids() const;
+};
+
+// Expands sweeps (grid crossed, zip groups moved together, each crossed with
+// the rest) and repeats (seeds seed, seed+1, ...). Every trial's configuration
+// is validated; errors name the study file and the trial's label.
+Expansion expand_study(const Study& study, const Overrides& overrides = {});
+
+// 16 hex digits: FNV-1a 64 of the canonical JSON of the identity fields.
+std::string trial_id(const TrainConfig& cfg);
+
+// A value as labels show it: "0.1", "on"/"off", "50,100,150".
+std::string label_value(const TrainConfig& cfg, const std::string& key);
+
+// The StudyInfo stored with the results: the file, overrides, points, provenance.
+StudyInfo study_info(const Study& study, const Overrides& overrides, const Expansion& e);
+
+}  // namespace lrtune

@@ -1,0 +1,271 @@
+// Worker processes: start, watch, take back the trials of the dead, stop.
+#include "study/scheduler.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "core/errors.h"
+
+namespace lrtune {
+namespace {
+
+std::atomic<int> g_stop_requests{0};
+
+void on_stop_signal(int) { g_stop_requests.fetch_add(1); }
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+bool process_alive(std::int64_t pid) {
+  if (pid <= 0 || (kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM)) return false;
+#ifdef __linux__
+  // A killed worker whose parent died too can linger as a zombie until init
+  // reaps it (some containers never do): it is dead all the same.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    const auto paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z')
+      return false;
+  }
+#endif
+  return true;
+}
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+  }
+  return "exited with code " + std::to_string(WEXITSTATUS(status));
+}
+
+pid_t spawn(const std::function<int(int)>& worker, int slot) {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);  // or the child would print the parent's buffered text again
+  const pid_t pid = fork();
+  if (pid < 0) throw Error(std::string("cannot start a worker process: ") + std::strerror(errno));
+  if (pid == 0) {
+    int rc = 1;
+    try {
+      stop_when_parent_dies();
+      rc = worker(slot);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lrtune: worker: error: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    _exit(rc);
+  }
+  return pid;
+}
+
+class Scheduler {
+ public:
+  Scheduler(Store& store, const std::function<int(int)>& worker, const SchedulerOptions& opts)
+      : store_(store), worker_(worker), opts_(opts) {}
+
+  SchedulerResult run(const std::function<int()>& stop_requests) {
+    SchedulerResult result;
+    double last_print = -1e9;
+    std::tuple<int, int, int> last_counts{-1, -1, -1};
+    int signals_seen = 0;
+    for (;;) {
+      reap(result);
+      const int requests = stop_requests();
+      if (requests > signals_seen) {
+        signals_seen = requests;
+        result.interrupted = true;
+        stop_workers(requests >= 2);
+      }
+      const auto [claimable, held_elsewhere] = look_at_store();
+      result.running_elsewhere = held_elsewhere;
+      if (!result.interrupted && !result.setup_failed) start_workers(claimable);
+      if (live_.empty() && (claimable == 0 || result.interrupted || result.setup_failed)) break;
+
+      const auto counts = quick_counts();
+      if (counts != last_counts || now() - last_print >= opts_.progress_every_s) {
+        last_counts = counts;
+        last_print = now();
+        log(progress_line(progress(summarize(store_, opts_.ids), opts_.jobs)));
+      }
+      std::this_thread::sleep_for(std::chrono::duration<double>(opts_.poll_s));
+    }
+    result.progress = progress(summarize(store_, opts_.ids), opts_.jobs);
+    return result;
+  }
+
+ private:
+  void log(const std::string& line) {
+    if (opts_.log) opts_.log(line);
+  }
+
+  std::vector<TrialRecord> current() {
+    const std::set<std::string> wanted(opts_.ids.begin(), opts_.ids.end());
+    std::vector<TrialRecord> out;
+    for (auto& t : store_.trials())
+      if (wanted.count(t.spec.id)) out.push_back(std::move(t));
+    return out;
+  }
+
+  std::tuple<int, int, int> quick_counts() {
+    int finished = 0, running = 0, pending = 0;
+    for (const auto& t : current()) {
+      finished += t.status == RunStatus::done || t.status == RunStatus::diverged ||
+                  t.status == RunStatus::failed;
+      running += t.status == RunStatus::running;
+      pending += t.status == RunStatus::pending;
+    }
+    return {finished, running, pending};
+  }
+
+  // Gives back trials of dead workers on this host; counts what workers can
+  // claim now and what live workers elsewhere hold.
+  std::pair<int, int> look_at_store() {
+    int claimable = 0, elsewhere = 0;
+    const double t = now();
+    for (const auto& trial : current()) {
+      if (trial.status == RunStatus::pending) {
+        ++claimable;
+      } else if (trial.status == RunStatus::running) {
+        const bool mine = trial.host == opts_.host && live_.count(static_cast<pid_t>(trial.pid));
+        if (mine) continue;
+        if (trial.host == opts_.host && !process_alive(trial.pid) &&
+            store_.release_orphan(trial.spec.id, trial.host, trial.pid)) {
+          log("[" + trial.spec.label + "] its worker (process " + std::to_string(trial.pid) +
+              ") is gone; the trial resumes from its last epoch");
+          ++claimable;
+        } else if (t - trial.heartbeat_at > opts_.stale_after_s) {
+          ++claimable;
+        } else {
+          ++elsewhere;
+        }
+      }
+    }
+    return {claimable, elsewhere};
+  }
+
+  void start_workers(int claimable) {
+    int held = 0;
+    for (const auto& t : current())
+      held += t.status == RunStatus::running && t.host == opts_.host &&
+              live_.count(static_cast<pid_t>(t.pid));
+    int idle = static_cast<int>(live_.size()) - held;  // started, not yet holding a trial
+    while (static_cast<int>(live_.size()) < opts_.jobs && claimable > idle) {
+      int slot = 0;
+      while (used_slots_.count(slot)) ++slot;
+      const pid_t pid = spawn(worker_, slot);
+      live_[pid] = slot;
+      used_slots_.insert(slot);
+      ++idle;
+    }
+  }
+
+  void stop_workers(bool kill_now) {
+    if (live_.empty()) return;
+    if (kill_now) {
+      log("stopping now: killing " + std::to_string(live_.size()) +
+          " worker(s); their trials resume from the last completed epoch");
+      for (const auto& [pid, slot] : live_) kill(pid, SIGKILL);
+      killed_by_us_ = true;
+    } else {
+      log("stopping: " + std::to_string(live_.size()) +
+          " worker(s) finish their current step and keep their last completed epoch "
+          "(Ctrl-C again to stop at once)");
+      for (const auto& [pid, slot] : live_) kill(pid, SIGTERM);
+    }
+  }
+
+  void reap(SchedulerResult& result) {
+    for (auto it = live_.begin(); it != live_.end();) {
+      int status = 0;
+      const pid_t pid = it->first;
+      if (waitpid(pid, &status, WNOHANG) != pid) {
+        ++it;
+        continue;
+      }
+      used_slots_.erase(it->second);
+      it = live_.erase(it);
+      if (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerExitOk) continue;
+      if (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerExitSetup) {
+        result.setup_failed = true;
+        continue;
+      }
+      ++result.crashed_workers;
+      take_back(pid, describe_exit(status));
+    }
+  }
+
+  void take_back(pid_t pid, const std::string& how) {
+    for (const auto& t : current()) {
+      if (t.status != RunStatus::running || t.host != opts_.host || t.pid != pid) continue;
+      if (!store_.release_orphan(t.spec.id, t.host, t.pid)) continue;
+      if (killed_by_us_) continue;
+      const int n = ++crashes_[t.spec.id];
+      if (n >= opts_.max_crashes) {
+        store_.finish_trial(t.spec.id, RunStatus::failed,
+                            "its worker process died " + std::to_string(n) +
+                                " times while running it (last: " + how + ")");
+        log("[" + t.spec.label + "] failed: its worker died " + std::to_string(n) + " times");
+      } else {
+        log("[" + t.spec.label + "] worker process " + std::to_string(pid) + " " + how +
+            "; the trial resumes from its last completed epoch");
+      }
+    }
+  }
+
+  Store& store_;
+  const std::function<int(int)>& worker_;
+  const SchedulerOptions& opts_;
+  std::map<pid_t, int> live_;  // worker pid -> slot
+  std::set<int> used_slots_;
+  std::map<std::string, int> crashes_;
+  bool killed_by_us_ = false;
+};
+
+}  // namespace
+
+SchedulerResult run_scheduler(Store& store, const std::function<int(int)>& worker,
+                              const SchedulerOptions& opts,
+                              const std::function<int()>& stop_requests) {
+  return Scheduler(store, worker, opts).run(stop_requests);
+}
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESTART;  // the flag is polled; nothing should fail with EINTR
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int stop_requests() { return g_stop_requests.load(); }
+
+void stop_when_parent_dies() {
+#ifdef __linux__
+  const pid_t parent = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) raise(SIGTERM);  // it died before prctl took effect
+#endif
+}
+
+}  // namespace lrtune

@@ -1,0 +1,51 @@
+// What a study has done so far: per-trial summaries (`lrtune study status`),
+// overall progress (`lrtune study run`), and the per-epoch export.
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace lrtune {
+
+struct TrialSummary {
+  TrialRecord trial;
+  double best_val_acc = -1;   // -1 = no epoch yet
+  std::int64_t best_epoch = 0;
+  double test_acc_at_best = 0;
+  double mean_epoch_s = 0;    // 0 = no epoch yet
+  double seconds_left = 0;    // remaining epochs x mean epoch time; 0 when finished
+};
+
+// The trials among `ids` (in that order; all trials when `ids` is empty).
+std::vector<TrialSummary> summarize(Store& store, const std::vector<std::string>& ids);
+
+// The ids `lrtune study status` shows: the study file's as last run.
+std::vector<std::string> current_ids(Store& store);
+
+struct StudyProgress {
+  int done = 0, diverged = 0, failed = 0, running = 0, pending = 0;
+  std::int64_t epochs_done = 0, epochs_total = 0;
+  double seconds_left = 0;  // with `parallel` trials at a time; 0 = unknown
+  int finished() const { return done + diverged + failed; }
+};
+
+StudyProgress progress(const std::vector<TrialSummary>& trials, int parallel);
+
+// "3/10 trials finished (1 diverged), 2 running, 5 left; epoch 120/1,000; about 12m left"
+std::string progress_line(const StudyProgress& p);
+
+// The status table, one line per trial, and a closing line with the totals.
+std::string status_table(const std::vector<TrialSummary>& trials, int parallel);
+
+// One row per (trial, epoch): trial_id, label, the swept keys (a key named like
+// an epoch column gets "config_": config_lr), status, then the EpochMetrics
+// columns. CSV with a header, or a JSON array of objects.
+void write_epochs_csv(Store& store, const std::vector<std::string>& ids,
+                      const std::vector<std::string>& swept_keys, std::ostream& out);
+void write_epochs_json(Store& store, const std::vector<std::string>& ids,
+                       const std::vector<std::string>& swept_keys, std::ostream& out);
+
+}  // namespace lrtune

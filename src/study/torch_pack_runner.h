@@ -1,0 +1,43 @@
+// The real pack runner: trains a pack of a study's trials with run_pack (or a
+// lone CPU trial with run_training), each trial in its own folder, with its
+// own checkpoint, config.json and provenance. Data is loaded once per worker.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "study/pack_worker.h"
+#include "study/torch_runner.h"
+
+namespace lrtune {
+
+// Pack size when none is given: 1 on the CPU (a pack there is no faster per
+// trial than run_training), kCudaPackSize on a GPU.
+constexpr int kCudaPackSize = 32;
+// Evaluation images per copy and forward pass on a GPU (a CPU keeps each
+// trial's eval_batch_size: larger batches fall out of its caches).
+constexpr std::int64_t kCudaEvalBatch = 1000;
+int default_pack_size(const std::string& device);
+
+class TorchPackRunner final : public PackTrialRunner {
+ public:
+  // `precision`: fp32 or bf16 (CUDA packs only; recorded in each trial's provenance).
+  TorchPackRunner(TorchRunnerOptions opts, std::string precision = "fp32");
+  ~TorchPackRunner() override;
+  // Sets the thread count and loads the data the first trial would use.
+  void prepare(const nlohmann::json& first_config);
+  std::string pack_key(const TrialRecord& trial) override;
+  std::vector<TrialResult> run(const std::vector<TrialRecord>& trials,
+                               const std::vector<TrialContext>& contexts) override;
+
+ private:
+  struct Loaded;
+  TrainConfig config_of(const TrialRecord& trial) const;
+  const Loaded& data_for(const std::string& dir);
+  TorchRunnerOptions opts_;
+  std::string precision_;
+  int threads_used_ = 0;
+  std::unique_ptr<Loaded> loaded_;
+};
+
+}  // namespace lrtune

@@ -1,0 +1,20 @@
+// bf16 autocast for CUDA forward passes as a scope (LibTorch's C++ API has only
+// switches, renamed in 2.4; this file is the one place that knows both).
+#pragma once
+
+namespace lrtune {
+
+class CudaAutocast {
+ public:
+  // With `on` false the scope does nothing.
+  explicit CudaAutocast(bool on);
+  ~CudaAutocast();
+  CudaAutocast(const CudaAutocast&) = delete;
+  CudaAutocast& operator=(const CudaAutocast&) = delete;
+
+ private:
+  bool on_;
+  bool was_enabled_ = false;
+};
+
+}  // namespace lrtune

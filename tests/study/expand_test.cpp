@@ -1,0 +1,198 @@
+// Grid expansion (crossed, zipped, repeats), labels, overrides and trial identity.
+#include <functional>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "study/expand.h"
+
+namespace lrtune {
+namespace {
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+Study study_of(const json& doc) { return parse_study(doc, "s.toml"); }
+
+std::vector<std::string> labels(const Expansion& e) {
+  std::vector<std::string> out;
+  for (const auto& t : e.trials) out.push_back(t.label);
+  return out;
+}
+
+TrainConfig config_of(const TrialSpec& t) {
+  TrainConfig c;
+  apply_json(c, t.config, "test");
+  return c;
+}
+
+std::string config_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(StudyExpand, GridIsCrossedFirstKeyOutermost) {
+  const auto e = expand_study(study_of(
+      {{"name", "g"}, {"sweep", {{{"grid", {{"lr", {0.1, 0.01}}, {"momentum", {0.0, 0.9}}}}}}}}));
+  EXPECT_THAT(labels(e), ElementsAre("lr=0.1 momentum=0.0", "lr=0.1 momentum=0.9",
+                                     "lr=0.01 momentum=0.0", "lr=0.01 momentum=0.9"));
+  EXPECT_EQ(config_of(e.trials[3]).lr, 0.01);
+  EXPECT_EQ(config_of(e.trials[3]).momentum, 0.9);
+  EXPECT_THAT(e.swept_keys, ElementsAre("lr", "momentum"));
+}
+
+TEST(StudyExpand, ZipMovesKeysTogetherAndCrossesWithTheGrid) {
+  const auto e = expand_study(study_of(
+      {{"name", "z"},
+       {"sweep",
+        {{{"grid", {{"lr", {0.1, 0.01}}}},
+          {"zip", {{"momentum", {0.5, 0.9}}, {"nesterov", {false, true}}}}}}}}));
+  EXPECT_THAT(labels(e), ElementsAre("lr=0.1 momentum=0.5 nesterov=off",
+                                     "lr=0.1 momentum=0.9 nesterov=on",
+                                     "lr=0.01 momentum=0.5 nesterov=off",
+                                     "lr=0.01 momentum=0.9 nesterov=on"));
+  EXPECT_TRUE(config_of(e.trials[1]).nesterov);
+  EXPECT_FALSE(config_of(e.trials[2]).nesterov);
+}
+
+TEST(StudyExpand, RepeatsUseConsecutiveSeeds) {
+  const auto e = expand_study(study_of({{"name", "r"},
+                                        {"repeats", 3},
+                                        {"base", {{"seed", 10}}},
+                                        {"sweep", {{{"grid", {{"lr", {0.1, 0.2}}}}}}}}));
+  ASSERT_EQ(e.trials.size(), 6u);
+  EXPECT_EQ(e.trials[0].label, "lr=0.1 rep=1");
+  EXPECT_EQ(e.trials[2].label, "lr=0.1 rep=3");
+  EXPECT_EQ(config_of(e.trials[0]).seed, 10);
+  EXPECT_EQ(config_of(e.trials[2]).seed, 12);
+  EXPECT_EQ(config_of(e.trials[3]).seed, 10);
+  EXPECT_EQ(e.trials[2].repeat, 2);
+  EXPECT_THAT(e.swept_keys, ElementsAre("lr", "seed"));
+  const auto all = e.ids();
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 6u);
+}
+
+TEST(StudyExpand, SweepNamesSetsAndSharedPoints) {
+  // Sweep 2's momentum=0 point at lr 0.01 is sweep 1's lr=0.01: one trial.
+  const auto e = expand_study(study_of(
+      {{"name", "q"},
+       {"base", {{"epochs", 4}}},
+       {"sweep",
+        {{{"name", "part1"}, {"grid", {{"lr", {0.01, 0.1}}}}},
+         {{"name", "part2"}, {"set", {{"lr", 0.01}}}, {"grid", {{"momentum", {0.0, 0.9}}}}},
+         {{"name", "part5"}, {"set", {{"schedule", "multistep"}, {"milestones", {1, 2}}}}}}}}));
+  EXPECT_THAT(labels(e), ElementsAre("part1 lr=0.01", "part1 lr=0.1", "part2 momentum=0.9", "part5"));
+  ASSERT_EQ(e.points.size(), 5u);
+  EXPECT_EQ(e.points[2].label, "part2 momentum=0.0");
+  EXPECT_EQ(e.points[2].id, e.trials[0].id);
+  EXPECT_EQ(e.points[2].values["momentum"], 0.0);
+  EXPECT_EQ(config_of(e.trials[3]).schedule, "multistep");
+  EXPECT_EQ(e.trials[3].epochs_total, 4);
+}
+
+TEST(StudyExpand, NoSweepIsTheBaseAlone) {
+  const auto e = expand_study(study_of({{"name", "b"}, {"base", {{"epochs", 7}}}}));
+  ASSERT_EQ(e.trials.size(), 1u);
+  EXPECT_EQ(e.trials[0].label, "base");
+  EXPECT_EQ(e.trials[0].epochs_total, 7);
+}
+
+TEST(StudyExpand, InvalidTrialsNameFileAndLabel) {
+  const std::string msg = config_error([] {
+    expand_study(study_of({{"name", "bad"}, {"sweep", {{{"grid", {{"lr", {0.1, -1.0}}}}}}}}));
+  });
+  EXPECT_THAT(msg, HasSubstr("s.toml (trial 'lr=-1.0'): lr: must be a positive"));
+}
+
+TEST(StudyIdentity, SameConfigSameIdAndAnyIdentityChangeANewOne) {
+  const TrainConfig base;
+  EXPECT_EQ(trial_id(base), trial_id(TrainConfig{}));
+  EXPECT_EQ(trial_id(base).size(), 16u);
+  std::set<std::string> ids = {trial_id(base)};
+  int changed = 0;
+  for (const auto& field : config_fields()) {
+    TrainConfig c = base;
+    std::visit(
+        [&](auto m) {
+          using T = std::decay_t<decltype(c.*m)>;
+          if constexpr (std::is_same_v<T, double>) c.*m += 0.125;
+          else if constexpr (std::is_same_v<T, std::int64_t>) c.*m += 1;
+          else if constexpr (std::is_same_v<T, bool>) c.*m = !(c.*m);
+          else if constexpr (std::is_same_v<T, std::string>) c.*m += "x";
+          else c.*m = {7};
+        },
+        field.member);
+    if (field.identity) {
+      EXPECT_TRUE(ids.insert(trial_id(c)).second) << field.key << " did not change the id";
+      ++changed;
+    } else {
+      EXPECT_EQ(trial_id(c), trial_id(base)) << field.key << " changed the id";
+    }
+  }
+  EXPECT_GT(changed, 10);
+}
+
+TEST(StudyIdentity, OverridesGiveNewIds) {
+  const Study st = study_of({{"name", "o"}, {"sweep", {{{"grid", {{"lr", {0.1, 0.2}}}}}}}});
+  const auto plain = expand_study(st);
+  Overrides epochs;
+  epochs.epochs = 2;
+  Overrides subset;
+  subset.train_subset = 500;
+  Overrides set;
+  set.set = {{"batch_size", "64"}};
+  std::set<std::string> all;
+  for (const auto* o : {&epochs, &subset, &set}) {
+    const auto e = expand_study(st, *o);
+    ASSERT_EQ(e.trials.size(), 2u);
+    for (const auto& id : e.ids()) EXPECT_TRUE(all.insert(id).second);
+    EXPECT_EQ(e.trials[0].label, "lr=0.1");
+  }
+  for (const auto& id : plain.ids()) EXPECT_TRUE(all.insert(id).second);
+  EXPECT_EQ(config_of(expand_study(st, epochs).trials[1]).epochs, 2);
+  EXPECT_EQ(config_of(expand_study(st, set).trials[1]).batch_size, 64);
+  EXPECT_EQ(expand_study(st).ids(), plain.ids());  // and the same file, the same ids
+}
+
+TEST(StudyIdentity, OverrideErrors) {
+  const Study st = study_of({{"name", "o"}});
+  Overrides unknown;
+  unknown.set = {{"learning_rate", "0.1"}};
+  EXPECT_THAT(config_error([&] { expand_study(st, unknown); }), HasSubstr("learning_rate"));
+  Overrides where;
+  where.set = {{"device", "cuda"}};
+  EXPECT_THAT(config_error([&] { expand_study(st, where); }), HasSubstr("--set device"));
+}
+
+TEST(StudyLabels, ValuesAsPeopleWriteThem) {
+  TrainConfig c;
+  c.lr = 0.0001;
+  c.nesterov = true;
+  c.milestones = {50, 100, 150};
+  EXPECT_EQ(label_value(c, "lr"), "0.0001");
+  EXPECT_EQ(label_value(c, "nesterov"), "on");
+  EXPECT_EQ(label_value(c, "milestones"), "50,100,150");
+  EXPECT_EQ(label_value(c, "augment"), "flipcrop");
+}
+
+TEST(StudyInfo, KeepsFileOverridesAndPoints) {
+  const Study st = study_of({{"name", "i"}, {"sweep", {{{"grid", {{"lr", {0.1}}}}}}}});
+  Overrides o;
+  o.epochs = 3;
+  const auto e = expand_study(st, o);
+  const StudyInfo info = study_info(st, o, e);
+  EXPECT_EQ(info.name, "i");
+  EXPECT_EQ(info.trial_ids, e.ids());
+  EXPECT_EQ(info.spec["overrides"]["epochs"], 3);
+  EXPECT_EQ(info.spec["points"][0]["label"], "lr=0.1");
+  EXPECT_EQ(info.spec["swept_keys"][0], "lr");
+}
+
+}  // namespace
+}  // namespace lrtune

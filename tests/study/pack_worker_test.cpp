@@ -1,0 +1,119 @@
+// The pack worker with a fake pack runner: packs formed by key and size, each
+// trial's own epochs and outcome recorded, and a stop that releases them all.
+#include <gtest/gtest.h>
+
+#include "core/process.h"
+#include "store/store.h"
+#include "study/fake_runner.h"
+#include "study/pack_worker.h"
+#include "support/test_support.h"
+
+namespace lrtune {
+namespace {
+
+// Runs a pack's trials one after another with FakeRunner; the key is the
+// config's "group" (no group: never packed).
+class FakePackRunner : public PackTrialRunner {
+ public:
+  test::FakeRunner single;
+  std::vector<std::vector<std::string>> packs;  // labels, per call
+  bool throw_on_pack = false;
+
+  std::string pack_key(const TrialRecord& t) override {
+    return t.spec.config.value("group", std::string());
+  }
+  std::vector<TrialResult> run(const std::vector<TrialRecord>& trials,
+                               const std::vector<TrialContext>& contexts) override {
+    packs.emplace_back();
+    for (const auto& t : trials) packs.back().push_back(t.spec.label);
+    if (throw_on_pack && trials.size() > 1) throw std::runtime_error("device lost (fake)");
+    std::vector<TrialResult> out;
+    for (std::size_t i = 0; i < trials.size(); ++i) out.push_back(single.run(trials[i], contexts[i]));
+    return out;
+  }
+};
+
+class PackWorkerTest : public ::testing::Test {
+ protected:
+  test::TempDir tmp;
+  std::unique_ptr<Store> store = open_sqlite_store((tmp.path() / "results.sqlite").string());
+  FakePackRunner runner;
+  std::vector<std::string> ids;
+
+  void add(const std::string& id, const std::string& group, std::int64_t epochs = 2) {
+    nlohmann::json config = {{"lr", 0.01}};
+    if (!group.empty()) config["group"] = group;
+    store->add_trial({id, id, config, 0, epochs});
+    ids.push_back(id);
+  }
+  WorkerOptions options() const {
+    WorkerOptions wo;
+    wo.study_dir = tmp.str();
+    wo.ids = ids;
+    wo.host = host_name();
+    wo.pid = 1;
+    wo.heartbeat_every_s = 0.05;
+    return wo;
+  }
+  RunStatus status(const std::string& id) { return store->trial(id)->status; }
+};
+
+TEST_F(PackWorkerTest, FormsPacksByKeyUpToTheSize) {
+  const std::vector<std::pair<std::string, std::string>> trials = {
+      {"t0", "a"}, {"t1", "a"}, {"t2", "b"}, {"t3", "a"}, {"t4", "a"}, {"t5", ""}, {"t6", ""}};
+  for (const auto& [id, group] : trials) add(id, group);
+  const auto summary = run_pack_worker(*store, runner, options(), 3, [] { return false; });
+  EXPECT_EQ(summary.finished, 7);
+  const std::vector<std::vector<std::string>> expected = {
+      {"t0", "t1", "t3"}, {"t2"}, {"t4"}, {"t5"}, {"t6"}};
+  EXPECT_EQ(runner.packs, expected);
+  for (const auto& id : ids) {
+    EXPECT_EQ(status(id), RunStatus::done) << id;
+    EXPECT_EQ(store->epochs(id).size(), 2u) << id;
+  }
+}
+
+TEST_F(PackWorkerTest, EachTrialKeepsItsOwnOutcome) {
+  add("t0", "a", 3);
+  add("t1", "a", 3);
+  add("t2", "a", 3);
+  runner.single.plans["t1"] = {test::FakeRunner::Act::diverge, 2};
+  run_pack_worker(*store, runner, options(), 8, [] { return false; });
+  ASSERT_EQ(runner.packs.size(), 1u);
+  EXPECT_EQ(status("t0"), RunStatus::done);
+  EXPECT_EQ(status("t1"), RunStatus::diverged);
+  EXPECT_EQ(store->epochs("t1").size(), 2u);
+  EXPECT_EQ(status("t2"), RunStatus::done);
+  EXPECT_EQ(store->epochs("t2").size(), 3u);
+}
+
+TEST_F(PackWorkerTest, APackThatThrowsFailsItsTrialsOnly) {
+  add("t0", "a");
+  add("t1", "a");
+  add("t2", "b");
+  runner.throw_on_pack = true;
+  const auto summary = run_pack_worker(*store, runner, options(), 4, [] { return false; });
+  EXPECT_EQ(summary.failed, 2);
+  EXPECT_EQ(status("t0"), RunStatus::failed);
+  EXPECT_EQ(status("t1"), RunStatus::failed);
+  EXPECT_EQ(status("t2"), RunStatus::done);
+}
+
+TEST_F(PackWorkerTest, StopReleasesThePackKeepingEpochs) {
+  add("t0", "a", 4);
+  add("t1", "a", 4);
+  runner.single.epoch_seconds = 0.01;
+  auto stop = [&] { return !store->epochs("t0").empty(); };
+  auto summary = run_pack_worker(*store, runner, options(), 2, stop);
+  EXPECT_TRUE(summary.stopped);
+  EXPECT_EQ(status("t0"), RunStatus::pending);
+  EXPECT_EQ(status("t1"), RunStatus::pending);
+  EXPECT_GE(store->epochs("t0").size(), 1u);
+  summary = run_pack_worker(*store, runner, options(), 2, [] { return false; });
+  EXPECT_EQ(status("t0"), RunStatus::done);
+  EXPECT_EQ(status("t1"), RunStatus::done);
+  EXPECT_EQ(store->epochs("t1").size(), 4u);
+}
+
+}  // namespace
+}  // namespace lrtune

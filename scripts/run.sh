@@ -9,7 +9,7 @@ if [[ ! -f "$data/data_batch_1.bin" ]]; then
   build/lrtune data download --data "$data"
 fi
 export LRTUNE_DATA="$data"
-build/lrtune study run studies/quick.toml --out studies-out/quick
+build/lrtune study run studies/quick.toml --jobs "$(nproc)" --out studies-out/quick
 build/lrtune study status studies-out/quick
 build/lrtune report studies-out/quick --out studies-out/quick/report
 echo

@@ -1,8 +1,8 @@
 // Seed streams of a training run: each epoch draws its order, augmentation and
 // dropout from generators seeded by mix_seed(seed, stream + epoch), and the
-// initial weights from mix_seed(seed, kInit). The values are those of
-// run_training (train/trainer.cpp), so a trial starts from the same weights and
-// sees the same batches whether it trains alone or in a pack.
+// initial weights from mix_seed(seed, kInit). run_training and the pack trainer
+// both use these, so a trial starts from the same weights and sees the same
+// batches whether it trains alone or in a pack.
 #pragma once
 #include <cstdint>
 

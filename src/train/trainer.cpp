@@ -14,6 +14,7 @@
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
 #include "train/meters.h"
+#include "train/seed_streams.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,13 +22,6 @@ namespace lrtune {
 namespace {
 
 constexpr double kProgressEverySeconds = 2.0;
-
-// Seed streams: each epoch draws its order, augmentation and dropout from
-// generators seeded by (seed, stream + epoch), never from state carried over.
-constexpr std::uint64_t kOrderStream = 1'000'000;
-constexpr std::uint64_t kAugmentStream = 2'000'000;
-constexpr std::uint64_t kDropoutStream = 3'000'000;
-constexpr std::uint64_t kInitStream = 4'000'000;
 
 void to_channels_last(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
@@ -115,7 +109,7 @@ RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
   std::vector<std::int64_t> test_idx(static_cast<std::size_t>(data.test.size()));
   for (std::int64_t i = 0; i < data.test.size(); ++i) test_idx[i] = i;
 
-  torch::manual_seed(mix_seed(seed, kInitStream));
+  torch::manual_seed(mix_seed(seed, streams::kInit));
   auto model = build_model(cfg.model);
   model->to(device);
   if (on_cpu) to_channels_last(*model);
@@ -140,10 +134,10 @@ RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
   for (std::int64_t epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
     Stopwatch epoch_clock;
     std::vector<std::int64_t> order(static_cast<std::size_t>(n_train));
-    const auto perm = permutation(n_train, mix_seed(seed, kOrderStream + epoch));
+    const auto perm = permutation(n_train, mix_seed(seed, streams::kOrder + epoch));
     for (std::int64_t i = 0; i < n_train; ++i) order[i] = split.train[perm[i]];
-    std::mt19937_64 augment_rng(mix_seed(seed, kAugmentStream + epoch));
-    torch::manual_seed(mix_seed(seed, kDropoutStream + epoch));
+    std::mt19937_64 augment_rng(mix_seed(seed, streams::kAugment + epoch));
+    torch::manual_seed(mix_seed(seed, streams::kDropout + epoch));
 
     model->train();
     meter.reset();

@@ -1,0 +1,223 @@
+// lrtune_bench: training and evaluation speed of the reference network, on
+// pre-made tensors (the floor) and through lrtune's real epoch, side by side
+// with the same work in Python PyTorch, interleaved run by run.
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include "core/provenance.h"
+#include "data/cifar10.h"
+#include "machine.h"
+#include "op_profile.h"
+#include "python_worker.h"
+#include "table.h"
+#include "workloads.h"
+
+namespace fs = std::filesystem;
+using namespace lrtune;
+using namespace lrtune::bench;
+
+namespace {
+
+struct Options {
+  std::vector<std::string> devices;
+  std::vector<std::int64_t> batches = {64, 128, 256};
+  std::vector<std::string> modes = {"steps", "epoch"};
+  std::int64_t eval_batch = 250;
+  int repeats = 3;
+  std::int64_t steps = 0, eval_batches = 0;
+  int threads = 0;
+  std::string clock = "wall";
+  std::string data;
+  std::string python = "/usr/bin/python3";
+  std::string reference = std::string(LRTUNE_BENCH_DIR) + "/reference/epoch_bench.py";
+  bool no_python = false;
+  std::string malloc_mode = "steady";
+  bool profile = false;
+  double peak_seconds = 1.0;
+  std::string csv, markdown;
+};
+
+std::string cpu_capability() {
+  std::istringstream in(torch::show_config());
+  for (std::string line; std::getline(in, line);)
+    if (line.find("CPU capability usage") != std::string::npos)
+      return line.substr(line.find(':') + 2);
+  return "?";
+}
+
+// Large blocks stay in the heap when freed (up to 32 MB each, the most glibc
+// allows, and no trimming below 1 GB free): without this, depending on what a
+// process allocated before, glibc can hand an activation's memory back to the
+// kernel after every step and fault it in again on the next (seen here: up to
+// 5,000 faults per step), which makes the floors depend on the order rows run
+// in. lrtune train and study workers measured no such faults.
+void steady_malloc() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "(unset)";
+}
+
+// One row: C++ and (optionally) Python alternate, after one short warm-up each.
+RowResult measure_row(const std::string& mode, const Work& work, const Cifar10* data,
+                      const fs::path& scratch, PythonWorker* py, int repeats) {
+  RowResult r;
+  r.mode = mode;
+  r.work = work;
+  Work warm = work;
+  warm.train_steps = 3;
+  warm.eval_batches = 1;
+  std::unique_ptr<StepsBench> steps;
+  std::optional<EpochBench> epoch;
+  if (mode == "steps") {
+    steps = std::make_unique<StepsBench>(work);
+    StepsBench(warm).run();
+  } else {
+    epoch.emplace(*data, work, scratch);
+    EpochBench(*data, warm, scratch).run();
+  }
+  if (py) py->run(mode, warm);
+  for (int i = 0; i < repeats; ++i) {
+    r.cpp.push_back(steps ? steps->run() : epoch->run());
+    if (py) r.py.push_back(py->run(mode, work));
+    std::cerr << "  " << mode << " b" << work.batch << " " << work.device << " repeat " << i + 1
+              << "/" << repeats << ": lrtune " << r.cpp.back().epoch_s() << " s/epoch"
+              << (py ? ", PyTorch " + std::to_string(r.py.back().epoch_s()) + " s/epoch" : "")
+              << "  (load " << load_average() << ")\n";
+  }
+  return r;
+}
+
+void run_profiles(const Options& o, const Cifar10& data, const fs::path& scratch) {
+  for (const auto& device : o.devices)
+    for (auto b : o.batches) {
+      Work w{device, b, o.eval_batch, o.steps ? o.steps : 40, o.eval_batches ? o.eval_batches : 8,
+             o.clock};
+      StepsBench steps(w);
+      steps.run();
+      print_profile(std::cout, "steps b" + std::to_string(b) + " (training, by layer)",
+                    profile_ops([&] { steps.run(); }, /*by_shape=*/true), 30);
+      EpochBench epoch(data, w, scratch);
+      epoch.run();
+      print_profile(std::cout, "epoch b" + std::to_string(b) + " (run_training, " +
+                                   std::to_string(w.train_images()) + " + " +
+                                   std::to_string(w.eval_images()) + " images)",
+                    profile_ops([&] { epoch.run(); }, /*by_shape=*/false), 25);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"Speed of the reference network: floor steps and real epochs, lrtune vs PyTorch"};
+  app.add_option("--device", o.devices, "devices (default: cpu, and cuda when available)")
+      ->delimiter(',');
+  app.add_option("--batch", o.batches, "training batch sizes")->delimiter(',')->capture_default_str();
+  app.add_option("--mode", o.modes, "steps (pre-made tensors) and/or epoch (run_training)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--eval-batch", o.eval_batch, "evaluation batch size")->capture_default_str();
+  app.add_option("--repeats", o.repeats, "timed repeats per row (median reported)")
+      ->capture_default_str();
+  app.add_option("--steps", o.steps, "training steps per repeat (0 = a full epoch, 45,000 images)")
+      ->capture_default_str();
+  app.add_option("--batches", o.eval_batches,
+                 "evaluation batches per repeat (0 = a full evaluation, 15,000 images)")
+      ->capture_default_str();
+  app.add_option("--threads", o.threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  app.add_option("--clock", o.clock,
+                 "wall, or cpu: process CPU time (robust on a busy machine; use with --threads 1)")
+      ->check(CLI::IsMember({"wall", "cpu"}))
+      ->capture_default_str();
+  app.add_option("--data", o.data, "CIFAR-10 binary folder for epochs (default: generated data)");
+  app.add_option("--python", o.python, "Python with python3-torch")->capture_default_str();
+  app.add_option("--reference", o.reference, "the Python reference script")->capture_default_str();
+  app.add_flag("--no-python", o.no_python, "do not run the Python reference");
+  app.add_option("--malloc", o.malloc_mode,
+                 "steady: both processes keep freed memory (no page faults from allocation "
+                 "history); as-is: glibc's defaults")
+      ->check(CLI::IsMember({"steady", "as-is"}))
+      ->capture_default_str();
+  app.add_flag("--profile", o.profile, "print operator profiles instead of the table");
+  app.add_option("--peak-seconds", o.peak_seconds, "length of the FMA peak measurement (0 = skip)")
+      ->capture_default_str();
+  app.add_option("--csv", o.csv, "also write the results as CSV to this file");
+  app.add_option("--markdown", o.markdown, "also write the Markdown table to this file");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (o.malloc_mode == "steady") steady_malloc();
+    if (o.devices.empty()) {
+      o.devices = {"cpu"};
+      if (torch::cuda::is_available()) o.devices.push_back("cuda");
+    }
+    const Machine machine = probe_machine(o.peak_seconds);
+    if (o.threads <= 0) o.threads = machine.cores;
+    configure_torch(o.threads, /*deterministic=*/true);  // what run_training sets on the CPU
+
+    const fs::path scratch = fs::temp_directory_path() / ("lrtune_bench_" + std::to_string(getpid()));
+    fs::create_directories(scratch);
+    const Cifar10 data = o.data.empty() ? generated_cifar(1) : load_cifar10(o.data);
+
+    if (o.profile) {
+      run_profiles(o, data, scratch);
+      fs::remove_all(scratch);
+      return 0;
+    }
+    std::unique_ptr<PythonWorker> py;
+    if (!o.no_python) {
+      std::vector<std::string> args = {"--threads", std::to_string(o.threads), "--malloc",
+                                       o.malloc_mode};
+      if (!o.data.empty()) args.insert(args.end(), {"--data", o.data});
+      py = std::make_unique<PythonWorker>(o.python, o.reference, args);
+    }
+
+    Report report;
+    report.machine = machine;
+    report.threads = o.threads;
+    report.versions = version_line() + "; PyTorch (Python) " + (py ? py->version() : "not run");
+    report.settings = "threads " + std::to_string(o.threads) + ", ATen CPU capability " +
+                      cpu_capability() + ", OMP_NUM_THREADS " + env("OMP_NUM_THREADS") +
+                      ", OPENBLAS_NUM_THREADS " + env("OPENBLAS_NUM_THREADS") + ", data " +
+                      (o.data.empty() ? "generated" : "CIFAR-10 files") + ", repeats " +
+                      std::to_string(o.repeats) + ", clock " + o.clock + ", malloc " + o.malloc_mode;
+    report.load_before = load_average();
+    for (const auto& device : o.devices)
+      for (auto b : o.batches)
+        for (const auto& mode : o.modes) {
+          Work w{device, b, o.eval_batch, o.steps, o.eval_batches, o.clock};
+          report.rows.push_back(measure_row(mode, w, &data, scratch, py.get(), o.repeats));
+        }
+    report.load_after = load_average();
+    fs::remove_all(scratch);
+
+    write_markdown(std::cout, report);
+    if (!o.markdown.empty()) {
+      std::ofstream out(o.markdown);
+      write_markdown(out, report);
+    }
+    if (!o.csv.empty()) {
+      std::ofstream out(o.csv);
+      write_csv(out, report);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "lrtune_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -87,5 +87,30 @@ TEST(Batcher, SameGeneratorStateSameAugmentation) {
   EXPECT_TRUE(torch::equal(maker.make(order, 0, 4, &r1).images, maker.make(order, 0, 4, &r2).images));
 }
 
+// Images are assembled in parallel: the result must not depend on the thread
+// count, and must equal assembling them one at a time from the same generator.
+TEST(Batcher, AugmentationDoesNotDependOnThreads) {
+  LabelledImages data;
+  torch::manual_seed(5);
+  data.images = torch::randint(0, 256, {64, 3, 32, 32}, torch::kInt64).to(torch::kUInt8);
+  data.labels = torch::arange(64, torch::kInt64).remainder(10);
+  std::vector<int64_t> order(64);
+  for (int i = 0; i < 64; ++i) order[i] = (i * 37) % 64;
+  BatchMaker maker(data, ChannelStats{{0.5f, 0.4f, 0.3f}, {0.25f, 0.2f, 0.1f}}, true);
+  const int threads = torch::get_num_threads();
+  std::vector<torch::Tensor> batches;
+  for (int n : {1, 2, 3}) {
+    torch::set_num_threads(n);
+    std::mt19937_64 rng(8);
+    batches.push_back(maker.make(order, 0, 64, &rng).images);
+  }
+  torch::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(batches[0], batches[1]));
+  EXPECT_TRUE(torch::equal(batches[0], batches[2]));
+  std::mt19937_64 rng(8);
+  for (int i = 0; i < 64; ++i)
+    ASSERT_TRUE(torch::equal(maker.make(order, i, i + 1, &rng).images[0], batches[0][i])) << i;
+}
+
 }  // namespace
 }  // namespace lrtune

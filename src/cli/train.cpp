@@ -14,6 +14,7 @@
 #include "cli/config_flags.h"
 #include "cli/console.h"
 #include "core/errors.h"
+#include "core/files.h"
 #include "core/interrupt.h"
 #include "core/process.h"
 #include "core/provenance.h"
@@ -46,18 +47,6 @@ std::string default_out_dir() {
   char buf[64];
   std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&t));
   return buf;
-}
-
-void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) throw StoreError(tmp.string() + ": cannot write");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw StoreError(path.string() + ": " + ec.message());
 }
 
 void write_csv(const fs::path& path, const std::vector<EpochMetrics>& rows) {

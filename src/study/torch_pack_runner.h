@@ -2,12 +2,11 @@
 // lone CPU trial with run_training), each trial in its own folder, with its
 // own checkpoint, config.json and provenance. Data is loaded once per worker.
 #pragma once
-#include <memory>
 #include <string>
 
 #include "core/config.h"
 #include "study/pack_worker.h"
-#include "study/torch_runner.h"
+#include "study/trial_setup.h"
 
 namespace lrtune {
 
@@ -23,7 +22,6 @@ class TorchPackRunner final : public PackTrialRunner {
  public:
   // `precision`: fp32 or bf16 (CUDA packs only; recorded in each trial's provenance).
   TorchPackRunner(TorchRunnerOptions opts, std::string precision = "fp32");
-  ~TorchPackRunner() override;
   // Sets the thread count and loads the data the first trial would use.
   void prepare(const nlohmann::json& first_config);
   std::string pack_key(const TrialRecord& trial) override;
@@ -31,13 +29,10 @@ class TorchPackRunner final : public PackTrialRunner {
                                const std::vector<TrialContext>& contexts) override;
 
  private:
-  struct Loaded;
-  TrainConfig config_of(const TrialRecord& trial) const;
-  const Loaded& data_for(const std::string& dir);
   TorchRunnerOptions opts_;
   std::string precision_;
   int threads_used_ = 0;
-  std::unique_ptr<Loaded> loaded_;
+  DataCache data_;
 };
 
 }  // namespace lrtune

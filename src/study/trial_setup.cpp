@@ -1,0 +1,76 @@
+#include "study/trial_setup.h"
+
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/files.h"
+#include "core/process.h"
+#include "core/provenance.h"
+
+namespace lrtune {
+namespace fs = std::filesystem;
+
+const Cifar10& DataCache::get(const std::string& dir) {
+  if (!data_ || dir_ != dir) {
+    data_.reset();  // free the old set first: two copies need twice the memory
+    data_ = std::make_unique<Cifar10>(load_cifar10(dir));
+    dir_ = dir;
+  }
+  return *data_;
+}
+
+int prepare_worker(const TorchRunnerOptions& opts, const nlohmann::json& first_config,
+                   DataCache& data) {
+  const int threads = apply_threads(opts.threads);
+  TrainConfig cfg;
+  apply_json(cfg, first_config, "trial configuration");
+  data.get(resolve_data_dir(opts.data.empty() ? cfg.data : opts.data));
+  return threads;
+}
+
+TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opts) {
+  TrainConfig cfg;
+  apply_json(cfg, trial.spec.config, "trial " + trial.spec.id);
+  if (!opts.device.empty()) cfg.device = opts.device;
+  if (!opts.data.empty()) cfg.data = opts.data;
+  cfg.threads = opts.threads;
+  cfg.validate("trial '" + trial.spec.label + "'");
+  return cfg;
+}
+
+nlohmann::json run_provenance(const std::string& device, int threads, std::int64_t seed) {
+  return {{"lrtune", lrtune_version()}, {"git_commit", git_commit()},
+          {"libtorch", torch_version()}, {"device", device},
+          {"threads", threads},          {"seed", seed},
+          {"host", host_name()}};
+}
+
+std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
+                           const TrainConfig& cfg, const nlohmann::json& info) {
+  std::error_code ec;
+  fs::create_directories(ctx.trial_dir, ec);
+  if (ec) throw StoreError(ctx.trial_dir + ": cannot create: " + ec.message());
+  if (ctx.on_info) ctx.on_info(info);
+  write_text_atomically(fs::path(ctx.trial_dir) / "config.json",
+                        nlohmann::json{{"id", trial.spec.id}, {"label", trial.spec.label},
+                                       {"config", to_json(cfg)}, {"provenance", info}}
+                                .dump(2) +
+                            "\n");
+  std::string checkpoint = (fs::path(ctx.trial_dir) / "checkpoint.pt").string();
+  if (!fs::exists(checkpoint) && ctx.on_resume) ctx.on_resume(0);
+  return checkpoint;
+}
+
+TrainHooks train_hooks(const TrialContext& ctx) {
+  TrainHooks hooks;
+  hooks.on_epoch = ctx.on_epoch;
+  hooks.on_resume = ctx.on_resume;
+  hooks.should_stop = ctx.should_stop;
+  if (ctx.on_log)
+    hooks.on_log = [log = ctx.on_log](const std::string& line, bool transient) {
+      if (!transient) log(line);
+    };
+  return hooks;
+}
+
+}  // namespace lrtune

@@ -1,0 +1,55 @@
+// What the single-trial and pack runners share: the data cache of a worker, a
+// trial's effective configuration, its folder (config.json with provenance) and
+// the trainer hooks that forward to a trial's context.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "data/cifar10.h"
+#include "study/runner.h"
+#include "train/trainer.h"
+
+namespace lrtune {
+
+struct TorchRunnerOptions {
+  std::int64_t threads = 0;  // LibTorch threads of this worker (0 = all cores)
+  std::string device;        // "" = each trial's own setting
+  std::string data;          // "" = each trial's own setting, else $LRTUNE_DATA, ...
+};
+
+// One data set in memory per worker, reloaded only when a trial names another.
+class DataCache {
+ public:
+  const Cifar10& get(const std::string& dir);
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Cifar10> data_;
+};
+
+// Sets the worker's thread count and loads the data a first trial would use,
+// so that a missing data folder stops the worker before it claims anything.
+// Returns the thread count.
+int prepare_worker(const TorchRunnerOptions& opts, const nlohmann::json& first_config,
+                   DataCache& data);
+
+// The trial's stored configuration with the worker's overrides, validated.
+TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opts);
+
+// Versions, device, threads, seed and host of a run, as kept with the trial.
+nlohmann::json run_provenance(const std::string& device, int threads, std::int64_t seed);
+
+// Creates the trial's folder, reports `info` to the context and writes
+// config.json. Returns the checkpoint path; when there is no checkpoint yet the
+// context is told the run starts from scratch (rows a lost checkpoint can no
+// longer vouch for are dropped).
+std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
+                           const TrainConfig& cfg, const nlohmann::json& info);
+
+// run_training's hooks, forwarding to the context (transient lines dropped).
+TrainHooks train_hooks(const TrialContext& ctx);
+
+}  // namespace lrtune

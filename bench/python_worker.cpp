@@ -48,7 +48,7 @@ PythonWorker::~PythonWorker() {
 std::string PythonWorker::request(const std::string& line) {
   if (std::fputs((line + "\n").c_str(), to_) < 0 || std::fflush(to_) != 0)
     throw std::runtime_error("the Python reference exited (is python3-torch installed? "
-                             "scripts/setup-bench.sh installs it)");
+                             "scripts/setup.sh --bench installs it)");
   std::string answer;
   char buf[4096];
   while (std::fgets(buf, sizeof buf, from_)) {
@@ -57,7 +57,7 @@ std::string PythonWorker::request(const std::string& line) {
   }
   if (answer.empty())
     throw std::runtime_error("no answer from the Python reference (is python3-torch installed? "
-                             "scripts/setup-bench.sh installs it)");
+                             "scripts/setup.sh --bench installs it)");
   return answer;
 }
 

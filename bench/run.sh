@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${LRTUNE_BENCH_BUILD:-$root/build-bench}
 
-"$root/scripts/setup-bench.sh" >/dev/null
+"$root/scripts/setup.sh" --bench >/dev/null
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" --target lrtune_bench
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything lrtune needs to build, test and run on Debian 12.
+# `--bench` adds what the benchmarks in bench/ need: Debian's Python PyTorch (the
+# same LibTorch 1.13 as libtorch-dev) for bench/reference/.
 # Idempotent: packages already present are left as they are.
 set -euo pipefail
 
@@ -16,6 +18,15 @@ packages=(
   libxml2-utils           # tests: xmllint checks that every SVG figure parses
   fonts-dejavu-core       # legible text in figures and screenshots
 )
+if [[ ${1:-} == --bench ]]; then
+  packages+=(
+    python3-torch python3-numpy  # bench/reference/epoch_bench.py: PyTorch on the same libtorch_cpu.so
+    linux-perf                   # optional: `perf record` of an epoch (docs/performance.md)
+  )
+elif [[ $# -gt 0 ]]; then
+  echo "usage: scripts/setup.sh [--bench]" >&2
+  exit 2
+fi
 # Debian's nodejs comes without npm; a NodeSource nodejs brings its own.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

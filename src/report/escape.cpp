@@ -22,6 +22,20 @@ std::size_t utf8_length(const std::string& s, std::size_t i) {
   return len;
 }
 
+// `s` with each character for which `replacement` gives a text replaced by it.
+template <class Replacement>
+std::string substitute(const std::string& s, Replacement replacement) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (const char* r = replacement(c))
+      out += r;
+    else
+      out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string clean_text(const std::string& s) {
@@ -45,72 +59,58 @@ std::string clean_text(const std::string& s) {
 }
 
 std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : clean_text(s)) {
+  return substitute(clean_text(s), [](char c) -> const char* {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&': return "&amp;";
+      case '<': return "&lt;";
+      case '>': return "&gt;";
+      case '"': return "&quot;";
+      case '\'': return "&#39;";
+      default: return nullptr;
     }
-  }
-  return out;
+  });
 }
 
 std::string markdown_cell(const std::string& s) {
-  std::string out;
-  for (char c : clean_text(s)) {
+  return substitute(clean_text(s), [](char c) -> const char* {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '|': case '*': case '_': case '`': case '[': case ']': case '\\':
-        out += '\\';
-        out += c;
-        break;
-      default: out += c;
+      case '&': return "&amp;";
+      case '<': return "&lt;";
+      case '>': return "&gt;";
+      case '|': return "\\|";
+      case '*': return "\\*";
+      case '_': return "\\_";
+      case '`': return "\\`";
+      case '[': return "\\[";
+      case ']': return "\\]";
+      case '\\': return "\\\\";
+      default: return nullptr;
     }
-  }
-  return out;
+  });
 }
 
 std::string csv_field(const std::string& s) {
   std::string t = clean_text(s);
   if (t.find_first_of(",\"") == std::string::npos && (t.empty() || (t.front() != ' ' && t.back() != ' ')))
     return t;
-  std::string out = "\"";
-  for (char c : t) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
+  return "\"" + substitute(t, [](char c) { return c == '"' ? "\"\"" : nullptr; }) + "\"";
 }
 
 std::string gnuplot_string(const std::string& s) {
   // Single quotes: gnuplot interprets no backslash escapes there; '' is a quote.
-  std::string out = "'";
-  for (char c : clean_text(s)) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
+  return "'" + substitute(clean_text(s), [](char c) { return c == '\'' ? "''" : nullptr; }) + "'";
 }
 
 std::string json_for_script(const nlohmann::json& j) {
-  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return substitute(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    [](char c) -> const char* {
+                      switch (c) {
+                        case '<': return "\\u003c";
+                        case '>': return "\\u003e";
+                        case '&': return "\\u0026";
+                        default: return nullptr;
+                      }
+                    });
 }
 
 std::string slug(const std::string& s) {

@@ -76,25 +76,17 @@ class Store {
   // Gives a running trial back (pending) after a clean stop, keeping its epochs.
   virtual void release_trial(const std::string& id) = 0;
 
-  // What `lrtune study run` needs beyond that. The defaults suit stores that
-  // only record single runs or are only read (reports, their tests).
-  //
   // Whether this store object still holds `id`, a trial it claimed: false once
   // another worker took it over after a stale heartbeat.
-  virtual bool holds(const std::string& /*id*/) { return true; }
+  virtual bool holds(const std::string& id) = 0;
   // Gives back a trial still held by (host, pid), a worker known to be dead;
   // false when it is not (finished, or someone else holds it now).
-  virtual bool release_orphan(const std::string& /*id*/, const std::string& /*host*/,
-                              std::int64_t /*pid*/) {
-    throw StoreError("this results store cannot take trials back from dead workers");
-  }
+  virtual bool release_orphan(const std::string& id, const std::string& host, std::int64_t pid) = 0;
   // Makes failed trials among `ids` pending again (a rerun retries them);
   // returns how many.
-  virtual int retry_failed(const std::vector<std::string>& /*ids*/) {
-    throw StoreError("this results store cannot retry failed trials");
-  }
+  virtual int retry_failed(const std::vector<std::string>& ids) = 0;
   // Provenance of the current run of a trial (replaces the previous one).
-  virtual void set_trial_info(const std::string& /*id*/, const nlohmann::json& /*info*/) {}
+  virtual void set_trial_info(const std::string& id, const nlohmann::json& info) = 0;
 
   // Inserts or replaces the row (trial, epoch): redoing an epoch never duplicates it.
   virtual void put_epoch(const std::string& id, const EpochMetrics& m) = 0;

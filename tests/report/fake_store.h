@@ -1,6 +1,7 @@
 // An in-memory Store holding a fabricated study, for report tests: reports
 // read only through the Store interface, so no database is needed.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -46,6 +47,23 @@ class FakeStore : public Store {
       }
   }
   void release_trial(const std::string&) override {}
+  // Nothing is ever claimed here, so nothing is held by a dead worker.
+  bool holds(const std::string&) override { return true; }
+  bool release_orphan(const std::string&, const std::string&, std::int64_t) override { return false; }
+  int retry_failed(const std::vector<std::string>& ids) override {
+    int n = 0;
+    for (auto& r : records)
+      if (r.status == RunStatus::failed && std::find(ids.begin(), ids.end(), r.spec.id) != ids.end()) {
+        r.status = RunStatus::pending;
+        r.error.clear();
+        ++n;
+      }
+    return n;
+  }
+  void set_trial_info(const std::string& id, const nlohmann::json& i) override {
+    for (auto& r : records)
+      if (r.spec.id == id) r.info = i;
+  }
   void put_epoch(const std::string& id, const EpochMetrics& m) override { rows[id].push_back(m); }
   void truncate_epochs(const std::string&, std::int64_t) override {}
   std::vector<EpochMetrics> epochs(const std::string& id) override { return rows[id]; }

@@ -46,6 +46,11 @@ void write_file(const fs::path& path, int records, std::mt19937_64& rng) {
 }
 }  // namespace
 
+TinyCifar::TinyCifar(int per_file, int n_test) {
+  write_tiny_cifar(dir.path(), per_file, n_test);
+  data = load_cifar10(dir.str());
+}
+
 void write_tiny_cifar(const fs::path& dir, int per_file, int n_test, std::uint64_t seed) {
   fs::create_directories(dir);
   std::mt19937_64 rng(seed);

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "data/cifar10.h"
+
 namespace lrtune::test {
 
 // A fresh folder under the system temp dir, removed when the object dies.
@@ -27,6 +29,14 @@ class TempDir {
 // but not without learning.
 void write_tiny_cifar(const std::filesystem::path& dir, int per_file, int n_test,
                       std::uint64_t seed = 7);
+
+// Tiny generated data (write_tiny_cifar) in its own temporary folder, loaded.
+struct TinyCifar {
+  TempDir dir;
+  Cifar10 data;
+  TinyCifar(int per_file, int n_test);
+  std::string path(const std::string& name) const { return (dir.path() / name).string(); }
+};
 
 // Path of the lrtune executable under test, and of the shared real data set.
 std::string lrtune_binary();

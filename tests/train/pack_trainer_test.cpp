@@ -16,14 +16,8 @@ namespace fs = std::filesystem;
 
 // 300 training-file images (200 train + 100 validation) and 100 test images:
 // small enough for packs of three to train a few epochs in seconds.
-struct TinyData {
-  test::TempDir dir;
-  Cifar10 data;
-  TinyData() {
-    test::write_tiny_cifar(dir.path(), 60, 100);
-    data = load_cifar10(dir.str());
-  }
-  std::string path(const std::string& name) const { return (dir.path() / name).string(); }
+struct TinyData : test::TinyCifar {
+  TinyData() : TinyCifar(60, 100) {}
 };
 
 // One thread: on a busy two-core machine, two OpenMP threads mostly wait for each other.

@@ -12,13 +12,8 @@ namespace lrtune {
 namespace {
 namespace fs = std::filesystem;
 
-struct TinyData {
-  test::TempDir dir;
-  Cifar10 data;
-  explicit TinyData(int per_file = 100, int n_test = 200) {
-    test::write_tiny_cifar(dir.path(), per_file, n_test);
-    data = load_cifar10(dir.str());
-  }
+struct TinyData : test::TinyCifar {
+  explicit TinyData(int per_file = 100, int n_test = 200) : TinyCifar(per_file, n_test) {}
 };
 
 TrainConfig tiny_config() {

@@ -16,6 +16,7 @@
 #include "data/batcher.h"
 #include "model/network.h"
 #include "model/reference_cnn.h"
+#include "train/meters.h"
 #include "table.h"
 
 using namespace lrtune;
@@ -29,6 +30,9 @@ struct Variant {
   bool channels_last = true;  // weights and inputs channels-last
   bool deterministic = true;  // at::globalContext().setDeterministicAlgorithms
   bool model_forward = false; // the model's own forward() (the others: layers called here)
+  bool onednn = true;         // at::globalContext().setUserEnabledMkldnn: oneDNN convolutions
+  bool amax_pool = false;     // 2x2 max-pooling as amax over a [N, H/2, 2, W/2, 2, C] view
+  bool conv_fc1 = false;      // fc1 as a 4x4 convolution (oneDNN) instead of a matrix product (OpenBLAS)
 };
 
 const std::vector<Variant> kTrainVariants = {
@@ -38,7 +42,22 @@ const std::vector<Variant> kTrainVariants = {
     {"relu after pool", true, false, true, true},
     {"relu after pool + hashed dropout", true, true, true, true},
     {"lrtune's ReferenceCnn::forward", true, true, true, true, true},
+    {"relu after pool + hashed dropout, oneDNN off", true, true, true, true, false, false},
+    {"relu after pool + hashed dropout, NCHW, oneDNN off", true, true, false, true, false, false},
+    {"relu after pool + hashed dropout, amax pooling", true, true, true, true, false, true, true},
+    {"relu after pool + hashed dropout, fc1 as convolution", true, true, true, true, false, true, false, true},
 };
+
+// 2x2 max-pooling of a channels-last [N, C, H, W] tensor as a reduction over a
+// view of its memory. Its gradient differs from max_pool2d's only on ties
+// (shared equally instead of going to the first maximum).
+torch::Tensor amax_pool(const torch::Tensor& x) {
+  const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  return x.permute({0, 2, 3, 1})
+      .reshape({n, h / 2, 2, w / 2, 2, c})
+      .amax({2, 4})
+      .permute({0, 3, 1, 2});
+}
 
 double now(const std::string& clock) {
   timespec ts{};
@@ -50,6 +69,7 @@ torch::Tensor forward(torch::nn::Module& m, torch::Tensor x, const Variant& v) {
   auto p = m.named_parameters();
   auto stage = [&](const torch::Tensor& in, const std::string& conv) {
     auto c = torch::conv2d(in, p[conv + ".weight"], p[conv + ".bias"], /*stride=*/1, /*padding=*/1);
+    if (v.amax_pool) return torch::relu(amax_pool(c));  // amax keeps its output for backward
     return v.swap ? torch::max_pool2d(c, /*kernel_size=*/2).relu_()
                   : torch::max_pool2d(torch::relu(c), /*kernel_size=*/2);
   };
@@ -57,8 +77,15 @@ torch::Tensor forward(torch::nn::Module& m, torch::Tensor x, const Variant& v) {
     return v.hashed ? hashed_dropout(t, 0.3, m.is_training()) : torch::dropout(t, 0.3, m.is_training());
   };
   x = stage(stage(stage(x, "conv1"), "conv2"), "conv3");
-  x = drop(x.reshape({x.size(0), 64 * 4 * 4}));
-  x = drop(torch::relu(torch::linear(x, p["fc1.weight"], p["fc1.bias"])));
+  if (v.conv_fc1) {
+    // Dropout before fc1 is elementwise, so it may act on [N, 64, 4, 4] as well.
+    const auto& w = p["fc1.weight"];
+    x = torch::conv2d(drop(x), w.view({w.size(0), 64, 4, 4}), p["fc1.bias"]);
+    x = drop(torch::relu(x.reshape({x.size(0), w.size(0)})));
+  } else {
+    x = drop(x.reshape({x.size(0), 64 * 4 * 4}));
+    x = drop(torch::relu(torch::linear(x, p["fc1.weight"], p["fc1.bias"])));
+  }
   return torch::linear(x, p["fc2.weight"], p["fc2.bias"]);
 }
 
@@ -84,6 +111,7 @@ Model make_model(bool channels_last) {
 double time_training(Model& m, const Variant& v, const std::vector<torch::Tensor>& xs,
                      const torch::Tensor& y, int steps, const std::string& clock) {
   at::globalContext().setDeterministicAlgorithms(v.deterministic, false);
+  at::globalContext().setUserEnabledMkldnn(v.onednn);
   m.net->train();
   const double t0 = now(clock);
   for (int s = 0; s < steps; ++s) {
@@ -95,6 +123,7 @@ double time_training(Model& m, const Variant& v, const std::vector<torch::Tensor
   }
   const double t = now(clock) - t0;
   at::globalContext().setDeterministicAlgorithms(true, false);
+  at::globalContext().setUserEnabledMkldnn(true);
   return t / (static_cast<double>(steps) * static_cast<double>(y.size(0)));
 }
 
@@ -242,5 +271,19 @@ int main(int argc, char** argv) {
   }
   std::printf("\nbatch assembly (BatchMaker, augmented, channels-last): %.3f s per 45,000 images "
               "(%.1f us per image)\n", bench::median(assembly), bench::median(assembly) / 45e3 * 1e6);
+
+  // The trainer's metric accumulation per step (on the device, no .item()).
+  {
+    AccuracyMeter meter(torch::kCPU);
+    const auto logits = torch::randn({batch, 10});
+    const auto loss = torch::nn::functional::cross_entropy(logits, y);
+    std::vector<double> per_step;
+    for (int r = 0; r < repeats; ++r) {
+      const double t0 = now(clock);
+      for (int i = 0; i < 200; ++i) meter.add(loss, logits, y);
+      per_step.push_back((now(clock) - t0) / 200);
+    }
+    std::printf("metrics per step (AccuracyMeter::add): %.1f us\n", bench::median(per_step) * 1e6);
+  }
   return 0;
 }

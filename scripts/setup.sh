@@ -21,7 +21,6 @@ packages=(
 if [[ ${1:-} == --bench ]]; then
   packages+=(
     python3-torch python3-numpy  # bench/reference/epoch_bench.py: PyTorch on the same libtorch_cpu.so
-    linux-perf                   # optional: `perf record` of an epoch (docs/performance.md)
   )
 elif [[ $# -gt 0 ]]; then
   echo "usage: scripts/setup.sh [--bench]" >&2

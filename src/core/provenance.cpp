@@ -1,4 +1,5 @@
-// Version strings baked in at build time.
+// Version strings baked in at build time (git_commit() is generated on every
+// build by cmake/git_commit.cmake).
 #include "core/provenance.h"
 
 #include <torch/version.h>
@@ -6,7 +7,6 @@
 namespace lrtune {
 
 std::string lrtune_version() { return LRTUNE_VERSION; }
-std::string git_commit() { return LRTUNE_GIT_COMMIT; }
 std::string torch_version() { return TORCH_VERSION; }
 std::string version_line() {
   return "lrtune " + lrtune_version() + " (commit " + git_commit() + ", LibTorch " +

@@ -89,9 +89,9 @@ TrainConfig resolve_resumed_config(const TrainArgs& a, const fs::path& dir) {
 }
 
 json provenance(const TrainConfig& cfg, const std::string& device, int threads) {
-  return {{"lrtune", lrtune_version()}, {"git_commit", git_commit()},
-          {"libtorch", torch_version()}, {"device", device}, {"threads", threads},
-          {"seed", cfg.seed}, {"host", host_name()}, {"started_at", unix_now()}};
+  json info = run_provenance(device, threads, cfg.seed);
+  info["started_at"] = unix_now();
+  return info;
 }
 
 int run_train(const TrainArgs& a) {

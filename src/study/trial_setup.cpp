@@ -4,8 +4,6 @@
 
 #include "core/errors.h"
 #include "core/files.h"
-#include "core/process.h"
-#include "core/provenance.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
@@ -36,13 +34,6 @@ TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opt
   cfg.threads = opts.threads;
   cfg.validate("trial '" + trial.spec.label + "'");
   return cfg;
-}
-
-nlohmann::json run_provenance(const std::string& device, int threads, std::int64_t seed) {
-  return {{"lrtune", lrtune_version()}, {"git_commit", git_commit()},
-          {"libtorch", torch_version()}, {"device", device},
-          {"threads", threads},          {"seed", seed},
-          {"host", host_name()}};
 }
 
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,

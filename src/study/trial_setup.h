@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/provenance.h"
 #include "data/cifar10.h"
 #include "study/runner.h"
 #include "train/trainer.h"
@@ -38,9 +39,6 @@ int prepare_worker(const TorchRunnerOptions& opts, const nlohmann::json& first_c
 
 // The trial's stored configuration with the worker's overrides, validated.
 TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opts);
-
-// Versions, device, threads, seed and host of a run, as kept with the trial.
-nlohmann::json run_provenance(const std::string& device, int threads, std::int64_t seed);
 
 // Creates the trial's folder, reports `info` to the context and writes
 // config.json. Returns the checkpoint path; when there is no checkpoint yet the

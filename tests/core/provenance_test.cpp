@@ -26,5 +26,17 @@ TEST(Provenance, VersionLineNamesAllThree) {
   EXPECT_NE(line.find(torch_version()), std::string::npos) << line;
 }
 
+// Every run (lrtune train, and each study trial) keeps this in config.json.
+TEST(Provenance, RunProvenanceRecordsWhatProducedTheRun) {
+  const auto info = run_provenance("cpu", 3, 42);
+  EXPECT_EQ(info.at("lrtune"), lrtune_version());
+  EXPECT_EQ(info.at("git_commit"), git_commit());
+  EXPECT_EQ(info.at("libtorch"), torch_version());
+  EXPECT_EQ(info.at("device"), "cpu");
+  EXPECT_EQ(info.at("threads"), 3);
+  EXPECT_EQ(info.at("seed"), 42);
+  EXPECT_FALSE(info.at("host").get<std::string>().empty());
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/process.h"
+#include "core/provenance.h"
 #include "train/pack_trainer.h"
 #include "train/trainer.h"
 

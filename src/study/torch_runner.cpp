@@ -2,6 +2,7 @@
 #include "study/torch_runner.h"
 
 #include "core/process.h"
+#include "core/provenance.h"
 
 namespace lrtune {
 

@@ -2,13 +2,13 @@
 // trial's effective configuration, its folder (config.json with provenance) and
 // the trainer hooks that forward to a trial's context.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
-#include "core/provenance.h"
 #include "data/cifar10.h"
 #include "study/runner.h"
 #include "train/trainer.h"

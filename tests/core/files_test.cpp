@@ -13,19 +13,12 @@ namespace lrtune {
 namespace {
 namespace fs = std::filesystem;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(Files, WritesAndReplacesWholeFileWithoutLeavingTemporaries) {
   test::TempDir tmp;
   const fs::path& dir = tmp.path();
   write_text_atomically(dir / "a.json", "first, longer text\n");
   write_text_atomically(dir / "a.json", "second\n");
-  EXPECT_EQ(read(dir / "a.json"), "second\n");
+  EXPECT_EQ(test::read_file(dir / "a.json"), "second\n");
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
 }
 

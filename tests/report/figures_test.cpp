@@ -24,13 +24,6 @@ bool have(const std::string& program) {
   return test::run_command("command -v " + program + " >/dev/null") == 0;
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Legend texts of the plot groups gnuplot writes (<g id="gnuplot_plot_N">,
 // each holding nested groups); groups without a legend (bands, marks) are
 // left out.
@@ -85,7 +78,7 @@ TEST_F(ReportFigures, EveryFigureIsWrittenAsPngAndParsingSvg) {
   for (const auto& f : figs) {
     fs::path png = dir.path() / (f.id + ".png"), svg = dir.path() / (f.id + ".svg");
     ASSERT_TRUE(fs::exists(png)) << png;
-    EXPECT_EQ(read(png).substr(1, 3), "PNG");
+    EXPECT_EQ(test::read_file(png).substr(1, 3), "PNG");
     std::string out;
     EXPECT_EQ(test::run_command("xmllint --noout '" + svg.string() + "'", &out), 0) << out;
   }
@@ -98,7 +91,7 @@ TEST_F(ReportFigures, EachSvgHoldsOneLegendedLinePerTrialGroup) {
   expected.push_back("divergence");  // the key entry explaining the x marks
   ASSERT_EQ(expected.size(), 6u);    // lr=0.1 (2 seeds), 0.5, 0.01, 1, hostile label; key
   for (const auto& f : figs) {
-    std::string svg = read(dir.path() / (f.id + ".svg"));
+    std::string svg = test::read_file(dir.path() / (f.id + ".svg"));
     EXPECT_EQ(plot_legends(svg), expected) << f.id;
     EXPECT_THAT(svg, HasSubstr("shaded: min–max over seeds")) << f.id;
   }
@@ -106,7 +99,7 @@ TEST_F(ReportFigures, EachSvgHoldsOneLegendedLinePerTrialGroup) {
 
 TEST_F(ReportFigures, LabelsShowAsTextInSvg) {
   for (const auto& f : figs) {
-    std::string svg = read(dir.path() / (f.id + ".svg"));
+    std::string svg = test::read_file(dir.path() / (f.id + ".svg"));
     EXPECT_THAT(svg, Not(HasSubstr("<script"))) << f.id;
     EXPECT_THAT(svg, Not(HasSubstr("<img"))) << f.id;
     EXPECT_THAT(svg, HasSubstr("&lt;script>alert(1)&lt;/script> &lt;img")) << f.id;
@@ -115,7 +108,7 @@ TEST_F(ReportFigures, LabelsShowAsTextInSvg) {
 
 TEST_F(ReportFigures, ScriptAndDataStayBesideTheFigures) {
   EXPECT_TRUE(fs::exists(dir.path() / "gnuplot" / "figures.gp"));
-  std::string data = read(dir.path() / "gnuplot" / "series_0.dat");
+  std::string data = test::read_file(dir.path() / "gnuplot" / "series_0.dat");
   // Epoch 2 of the two lr=0.1 seeds: val .55 and .60 -> mean .575, band .55-.60.
   EXPECT_THAT(data, HasSubstr("\n2 0.575 0.55 0.6 "));
 }

@@ -14,13 +14,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 EpochMetrics epoch(std::int64_t e, double val) {
   EpochMetrics m;
   m.epoch = e;
@@ -66,7 +59,7 @@ TEST(ReportCli, ReportsARunningStudyFromItsDatabase) {
                              &out);
   ASSERT_EQ(rc, 0) << out;
   fs::path report = dir.path() / "study" / "report";
-  std::string md = read(report / "report.md");
+  std::string md = test::read_file(report / "report.md");
   EXPECT_THAT(md, HasSubstr("## sqlite study"));
   EXPECT_THAT(md, HasSubstr("| lr=0.1 | done | 80.00 | 4 | 79.00 | 79.00 | 3 | 4 | 4 | 2m00s |"));
   EXPECT_THAT(md, HasSubstr("| lr=0.5 | running 2/4 | 60.00 | 2 | 59.00 | 59.00 | 2 | — | — | 1m00s |"));

@@ -23,13 +23,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -72,7 +65,7 @@ TEST(ReportWrite, WritesMarkdownCsvAndPageForEveryStudyAndTheComparison) {
   for (const char* f : {"report.md", "index.html", "part-1/trials.csv", "part-2/trials.csv",
                         "compare/trials.csv"})
     EXPECT_TRUE(fs::exists(dir.path() / f)) << f;
-  std::string md = read(dir.path() / "report.md");
+  std::string md = test::read_file(dir.path() / "report.md");
   EXPECT_THAT(md, HasSubstr("## part 1"));
   EXPECT_THAT(md, HasSubstr("## Comparison"));
   EXPECT_THAT(md, HasSubstr("| lr=0.1 seed=1 | done | 81.00 | 4 | 79.00 | 82.00 | 2 | 3 | 4 | 50s |"));
@@ -82,7 +75,7 @@ TEST(ReportWrite, WritesMarkdownCsvAndPageForEveryStudyAndTheComparison) {
   EXPECT_THAT(md, HasSubstr("| lr=0.1 | 2 | 0 | 82.00 ± 1.41 | 79.50 ± 0.71 | 81.00 ± 1.41 |"));
   EXPECT_THAT(md, HasSubstr("out of memory &lt;oops&gt;"));
   // "best" of part 1 is lr=0.1 (mean best val 82%); the comparison holds its two seeds.
-  std::string compare = read(dir.path() / "compare" / "trials.csv");
+  std::string compare = test::read_file(dir.path() / "compare" / "trials.csv");
   EXPECT_THAT(compare, HasSubstr("part 1: lr=0.1 seed=1"));
   EXPECT_THAT(compare, HasSubstr("part 1: lr=0.1 seed=2"));
   EXPECT_THAT(compare, HasSubstr("part 2: lr=0.5,diverged"));
@@ -118,7 +111,7 @@ TEST(ReportHtml, PageIsSelfContainedAndEscapesLabels) {
   if (page_assets().uplot_js.empty()) GTEST_SKIP() << "built without node_modules (npm ci)";
   test::TempDir dir;
   write_report(two_studies(dir.str()), open_fake);
-  std::string html = read(dir.path() / "index.html");
+  std::string html = test::read_file(dir.path() / "index.html");
   EXPECT_EQ(count(html, "<script"), 3u);  // data, uPlot, page script: all inline
   EXPECT_THAT(html, Not(HasSubstr("<script src")));
   EXPECT_THAT(html, Not(HasSubstr("<link")));
@@ -162,7 +155,7 @@ class ReportPage : public ::testing::Test {
         (dir.path() / "chromium.log").string() + "'";
     std::string dom;
     int rc = test::run_command(cmd, &dom);
-    log = read(dir.path() / "chromium.log");
+    log = test::read_file(dir.path() / "chromium.log");
     EXPECT_EQ(rc, 0) << log;
     return dom;
   }
@@ -211,7 +204,7 @@ window.addEventListener('load', function () {
   }, 50);
 });
 </script></body>)js";
-  std::string html = read(dir.path() / "index.html");
+  std::string html = test::read_file(dir.path() / "index.html");
   html.replace(html.rfind("</body>"), 7, probe);
   std::ofstream(dir.path() / "probe.html") << html;
   std::string dom = dump_dom("probe.html", 2000);

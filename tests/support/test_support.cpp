@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <vector>
 
 namespace lrtune::test {
@@ -61,6 +62,13 @@ void write_tiny_cifar(const fs::path& dir, int per_file, int n_test, std::uint64
 
 std::string lrtune_binary() { return LRTUNE_BINARY; }
 std::string shared_cifar_dir() { return LRTUNE_SHARED_DATA; }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 int run_command(const std::string& command, std::string* output) {
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");

@@ -42,6 +42,9 @@ struct TinyCifar {
 std::string lrtune_binary();
 std::string shared_cifar_dir();
 
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
 // Runs a shell command, returning its exit status; output goes to `output`.
 int run_command(const std::string& command, std::string* output = nullptr);
 

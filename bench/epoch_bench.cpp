@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include "train/builtin_kinds.h"
 #include "core/provenance.h"
 #include "data/cifar10.h"
 #include "machine.h"
@@ -126,6 +127,7 @@ void run_profiles(const Options& o, const Cifar10& data, const fs::path& scratch
 }  // namespace
 
 int main(int argc, char** argv) {
+  lrtune::register_builtin_kinds();
   Options o;
   CLI::App app{"Speed of the reference network: floor steps and real epochs, lrtune vs PyTorch"};
   app.add_option("--device", o.devices, "devices (default: cpu, and cuda when available)")

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include "train/builtin_kinds.h"
 #include "core/format.h"
 #include "data/cifar10.h"
 #include "train/meters.h"
@@ -43,8 +44,8 @@ TrainConfig config_for(const Args& a, int k) {
   c.batch_size = a.batch;
   c.eval_batch_size = a.eval_batch;
   c.train_subset = a.train_subset;
-  c.momentum = 0.9;
-  c.nesterov = k % 2 == 1;
+  c.set("momentum", 0.9);
+  c.set("nesterov", k % 2 == 1);
   c.lr = 0.005 * (1 + k % 4);  // a small sweep, as a study would pack
   c.seed = 1 + k;
   c.data = a.data;
@@ -106,6 +107,7 @@ std::string table(const std::vector<Row>& rows, const Args& a, const std::string
 }  // namespace
 
 int main(int argc, char** argv) {
+  lrtune::register_builtin_kinds();
   Args a;
   std::string dir = "/tmp";
   CLI::App app{"Times trial packs (run_pack) per pack size and precision"};

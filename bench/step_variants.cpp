@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include "train/builtin_kinds.h"
 #include "data/batcher.h"
 #include "model/network.h"
 #include "model/reference_cnn.h"
@@ -169,6 +170,7 @@ void print(const std::string& title, const std::vector<std::string>& names,
 }  // namespace
 
 int main(int argc, char** argv) {
+  lrtune::register_builtin_kinds();
   CLI::App app{"Variants of the reference network's step, interleaved, as speed ratios"};
   std::int64_t batch = 128;
   int steps = 20, repeats = 5, threads = 1;

@@ -133,7 +133,7 @@ Timing EpochBench::run() {
   cfg.eval_batch_size = work_.eval_batch;
   cfg.augment = "flipcrop";
   cfg.lr = kLr;
-  cfg.momentum = kMomentum;
+  cfg.set("momentum", kMomentum);
   cfg.weight_decay = kWeightDecay;
   cfg.val_size = val_size_;
   cfg.train_subset = work_.train_images();

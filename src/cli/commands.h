@@ -12,6 +12,7 @@ using RunFn = std::function<int()>;
 RunFn setup_train(CLI::App& sub);
 RunFn setup_data(CLI::App& sub);
 RunFn setup_models(CLI::App& sub);
+RunFn setup_kinds(CLI::App& sub);
 RunFn setup_study(CLI::App& sub);
 RunFn setup_report(CLI::App& sub);
 

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "core/errors.h"
 #include "core/provenance.h"
+#include "train/builtin_kinds.h"
 
 namespace {
 
@@ -19,6 +20,8 @@ const Command kCommands[] = {
      lrtune::cli::setup_train},
     {"data", "Download or check the CIFAR-10 data", lrtune::cli::setup_data},
     {"models", "List the networks lrtune can build", lrtune::cli::setup_models},
+    {"kinds", "List the models, optimizers and schedules, with their keys",
+     lrtune::cli::setup_kinds},
     {"study", "Run a study file's trials in parallel; its status; export its epochs",
      lrtune::cli::setup_study},
     {"report", "Figures, tables and an offline HTML page from study or run folders",
@@ -27,7 +30,22 @@ const Command kCommands[] = {
 
 }  // namespace
 
+// "lrtune NAME" with an unknown NAME: say so and list the commands (exit 2).
+bool unknown_command(int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  std::string names;
+  for (const auto& c : kCommands) {
+    if (argv[1] == std::string(c.name)) return false;
+    names += (names.empty() ? "" : ", ") + std::string(c.name);
+  }
+  std::cerr << "lrtune: error: unknown command '" << argv[1] << "' (commands: " << names
+            << "; lrtune --help)\n";
+  return true;
+}
+
 int main(int argc, char** argv) {
+  lrtune::register_builtin_kinds();
+  if (unknown_command(argc, argv)) return 2;
   CLI::App app{"lrtune: learning-rate and hyper-parameter studies of CNNs on CIFAR-10"};
   app.require_subcommand(1);
   app.set_version_flag("--version", lrtune::version_line());

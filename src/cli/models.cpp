@@ -1,4 +1,5 @@
-// `lrtune models`: the registry, with parameter counts.
+// `lrtune models` (the networks, with parameter counts) and `lrtune kinds`
+// (every registered model, optimizer and schedule with the keys it reads).
 #include <iostream>
 
 #include "cli/commands.h"
@@ -8,9 +9,27 @@ namespace lrtune::cli {
 
 RunFn setup_models(CLI::App&) {
   return [] {
-    for (const auto& e : model_registry())
-      std::cout << e.name << "  (" << parameter_count(*e.build()) << " parameters)  " << e.description
-                << "\n";
+    for (const auto* k : model_kinds())
+      std::cout << k->decl.name << "  (" << parameter_count(*k->build(TrainConfig{}))
+                << " parameters)  " << k->decl.help << "\n";
+    return 0;
+  };
+}
+
+RunFn setup_kinds(CLI::App& sub) {
+  sub.footer("\nSelect a kind with its family's key (model = \"...\", optimizer = \"...\",\n"
+             "schedule = \"...\") in a config or study file, or with --model, --optimizer,\n"
+             "--schedule. Its keys are ordinary configuration keys (flags and TOML).");
+  return [] {
+    for (const char* family : {"model", "optimizer", "schedule"}) {
+      std::cout << family << ":\n";
+      for (const auto& k : declared_kinds(family)) {
+        std::cout << "  " << k->name << "  " << k->help << "\n";
+        for (const auto& key : k->keys)
+          std::cout << "      " << key.name << " = " << key.default_value.dump()
+                    << (key.unit.empty() ? "" : " " + key.unit) << "  " << key.help << "\n";
+      }
+    }
     return 0;
   };
 }

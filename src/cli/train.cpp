@@ -80,7 +80,7 @@ TrainConfig resolve_resumed_config(const TrainArgs& a, const fs::path& dir) {
   TrainConfig cfg;
   apply_json(cfg, stored.at("config"), file.string());
   for (const auto& [key, text] : a.flags)
-    if (find_config_field(key)->identity)
+    if (find_config_field(key)->identity())
       throw ConfigError(flag_name(key) + ": cannot change '" + key +
                         "' when resuming (it would mix results); start a new run instead");
   apply_flags(cfg, a.flags);

@@ -2,10 +2,13 @@
 #include "core/config.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <limits>
 #include <sstream>
+#include <stdexcept>
+#include <variant>
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include "core/errors.h"
@@ -21,6 +24,128 @@ using json = nlohmann::json;
 
 bool one_of(const std::string& v, std::initializer_list<const char*> options) {
   return std::any_of(options.begin(), options.end(), [&](const char* o) { return v == o; });
+}
+
+// A run's own key: where it lives in TrainConfig.
+using Member = std::variant<double TrainConfig::*, std::int64_t TrainConfig::*,
+                            std::string TrainConfig::*>;
+struct OwnKey {
+  KeySpec spec;
+  Member member;
+};
+
+template <typename T>
+KeyType type_of(T TrainConfig::*) {
+  if constexpr (std::is_same_v<T, double>) return KeyType::real;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return KeyType::integer;
+  else return KeyType::text;
+}
+
+OwnKey own(const char* name, Member m, const char* unit, const char* help,
+           std::function<std::optional<std::string>(const json&)> check = {},
+           bool identity = true) {
+  const TrainConfig defaults;
+  KeySpec spec;
+  spec.name = name;
+  std::visit(
+      [&](auto p) {
+        spec.type = type_of(p);
+        spec.default_value = defaults.*p;
+      },
+      m);
+  spec.unit = unit;
+  spec.help = help;
+  spec.identity = identity;
+  spec.check = std::move(check);
+  return {spec, m};
+}
+
+const std::vector<OwnKey>& own_keys() {
+  using C = TrainConfig;
+  static const std::vector<OwnKey> keys = {
+      own("model", &C::model, "", "network architecture (see `lrtune kinds`)"),
+      own("optimizer", &C::optimizer, "", "optimizer kind (see `lrtune kinds`)"),
+      own("schedule", &C::schedule, "", "learning-rate schedule kind (see `lrtune kinds`)"),
+      own("lr", &C::lr, "", "base learning rate",
+          [](const json& v) -> std::optional<std::string> {
+            const double x = v.get<double>();
+            if (x > 0 && x <= FLT_MAX) return std::nullopt;
+            return "must be a positive number that fits a 32-bit float, got " + v.dump();
+          }),
+      own("weight_decay", &C::weight_decay, "", "weight decay (L2 penalty added to the gradient)",
+          in_range(0, FLT_MAX)),
+      own("warmup_epochs", &C::warmup_epochs, "epochs",
+          "linear warm-up length (fractions allowed), 0 = off", at_least(0)),
+      own("epochs", &C::epochs, "epochs", "number of training epochs", positive()),
+      own("batch_size", &C::batch_size, "images", "training batch size", positive()),
+      own("eval_batch_size", &C::eval_batch_size, "images", "evaluation batch size (speed only)",
+          positive(), /*identity=*/false),
+      own("augment", &C::augment, "",
+          "training augmentation: none|flipcrop (4-pixel padded crop + h-flip)"),
+      own("train_subset", &C::train_subset, "images",
+          "train on only this many images (0 = all 45,000)", at_least(0)),
+      own("val_size", &C::val_size, "images", "validation images split off the training set"),
+      own("seed", &C::seed, "", "random seed (init, split, order, augmentation, dropout)",
+          at_least(0)),
+      own("device", &C::device, "", "cpu|cuda|auto", {}, false),
+      own("threads", &C::threads, "", "CPU threads for LibTorch (0 = all cores)", at_least(0),
+          false),
+      own("data", &C::data, "",
+          "CIFAR-10 binary folder (default: $LRTUNE_DATA, else ./data/cifar-10-batches-bin)", {},
+          false),
+  };
+  return keys;
+}
+
+const OwnKey* find_own(const std::string& key) {
+  for (const auto& k : own_keys())
+    if (k.spec.name == key) return &k;
+  return nullptr;
+}
+
+// `v` converted to the key's type (an integral float is an integer, an integer
+// is a number), or a ConfigError naming the key.
+json normalize(const KeySpec& spec, const json& v, const std::string& source) {
+  const std::string& key = spec.name;
+  switch (spec.type) {
+    case KeyType::real:
+      if (!v.is_number()) fail(source, key, "expected a number, got " + v.dump());
+      return v.get<double>();
+    case KeyType::integer: {
+      if (v.is_number_integer()) return v.get<std::int64_t>();
+      if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (std::floor(d) == d && std::abs(d) < 9.2e18) return static_cast<std::int64_t>(d);
+      }
+      fail(source, key, "expected an integer, got " + v.dump());
+    }
+    case KeyType::boolean:
+      if (!v.is_boolean()) fail(source, key, "expected true or false, got " + v.dump());
+      return v;
+    case KeyType::text:
+      if (!v.is_string()) fail(source, key, "expected a string, got " + v.dump());
+      return v;
+    case KeyType::int_list: {
+      if (!v.is_array()) fail(source, key, "expected a list of integers, got " + v.dump());
+      json list = json::array();
+      for (const auto& e : v) {
+        if (!e.is_number_integer())
+          fail(source, key, "expected a list of integers, got " + v.dump());
+        list.push_back(e.get<std::int64_t>());
+      }
+      return list;
+    }
+  }
+  return v;
+}
+
+const json& declared_value(const TrainConfig& cfg, const std::string& key, KeyType want) {
+  const DeclaredKey* d = find_declared_key(key);
+  if (!d) throw std::logic_error("configuration key '" + key + "' is not declared by any kind");
+  if (d->spec.type != want)
+    throw std::logic_error("configuration key '" + key + "' read as another type");
+  auto it = cfg.options.find(key);
+  return it != cfg.options.end() ? it->second : d->spec.default_value;
 }
 
 json toml_to_json(const toml::node& node) {
@@ -44,128 +169,123 @@ json toml_to_json(const toml::node& node) {
                     where.str() + ": dates and times are not configuration values");
 }
 
+void check_kind(const TrainConfig& cfg, const char* family, const std::string& name,
+                const KeyCheck& check) {
+  auto kind = find_kind(family, name);
+  const std::string what = std::string(family) == "model" ? "network" : family;
+  check.need(kind != nullptr, family,
+             "unknown " + what + " '" + name + "' (known: " + kind_names(family) + ")");
+  if (kind->validate) kind->validate(cfg, check);
+}
+
 }  // namespace
 
+double TrainConfig::real(const std::string& key) const {
+  return declared_value(*this, key, KeyType::real).get<double>();
+}
+std::int64_t TrainConfig::integer(const std::string& key) const {
+  return declared_value(*this, key, KeyType::integer).get<std::int64_t>();
+}
+bool TrainConfig::flag(const std::string& key) const {
+  return declared_value(*this, key, KeyType::boolean).get<bool>();
+}
+std::string TrainConfig::text(const std::string& key) const {
+  return declared_value(*this, key, KeyType::text).get<std::string>();
+}
+std::vector<std::int64_t> TrainConfig::int_list(const std::string& key) const {
+  return declared_value(*this, key, KeyType::int_list).get<std::vector<std::int64_t>>();
+}
+
+void TrainConfig::set(const std::string& key, const json& value, const std::string& source) {
+  const ConfigField* f = find_config_field(key);
+  if (!f) fail(source, key, "unknown key (see `lrtune train --help` for the keys)");
+  const json v = normalize(f->spec, value, source);
+  if (const OwnKey* k = find_own(key)) {
+    std::visit([&](auto m) { this->*m = v.get<std::decay_t<decltype(this->*m)>>(); }, k->member);
+    return;
+  }
+  options[key] = v;
+}
+
 const std::vector<ConfigField>& config_fields() {
-  using C = TrainConfig;
-  static const std::vector<ConfigField> fields = {
-      {"model", "network architecture (see `lrtune models`)", &C::model, true},
-      {"lr", "base learning rate", &C::lr, true},
-      {"momentum", "SGD momentum, 0 = off", &C::momentum, true},
-      {"dampening", "SGD dampening (PyTorch semantics)", &C::dampening, true},
-      {"nesterov", "Nesterov momentum (needs momentum > 0 and dampening 0)", &C::nesterov, true},
-      {"weight_decay", "L2 weight decay", &C::weight_decay, true},
-      {"schedule", "learning-rate schedule: constant|multistep|step|exponential|cosine",
-       &C::schedule, true},
-      {"milestones", "multistep: epochs after which lr is multiplied by gamma", &C::milestones,
-       true},
-      {"gamma", "decay factor for multistep, step and exponential", &C::gamma, true},
-      {"step_size", "step: epochs between decays", &C::step_size, true},
-      {"min_lr", "cosine: final learning rate", &C::min_lr, true},
-      {"warmup_epochs", "linear warm-up length in epochs (fractions allowed), 0 = off",
-       &C::warmup_epochs, true},
-      {"epochs", "number of training epochs", &C::epochs, true},
-      {"batch_size", "training batch size", &C::batch_size, true},
-      {"eval_batch_size", "evaluation batch size (speed only)", &C::eval_batch_size, false},
-      {"augment", "training augmentation: none|flipcrop (4-pixel padded crop + h-flip)",
-       &C::augment, true},
-      {"train_subset", "train on only this many images (0 = all 45,000)", &C::train_subset, true},
-      {"val_size", "validation images split off the training set", &C::val_size, true},
-      {"seed", "random seed (init, split, order, augmentation, dropout)", &C::seed, true},
-      {"device", "cpu|cuda|auto", &C::device, false},
-      {"threads", "CPU threads for LibTorch (0 = all cores)", &C::threads, false},
-      {"data", "CIFAR-10 binary folder (default: $LRTUNE_DATA, else ./data/cifar-10-batches-bin)",
-       &C::data, false},
-  };
+  static std::vector<ConfigField> fields;
+  static unsigned built_for = ~0u;
+  const unsigned generation = declaration_generation();
+  if (built_for != generation) {
+    std::vector<ConfigField> next;
+    for (const auto& k : own_keys()) next.push_back({k.spec, ""});
+    for (const auto& d : declared_keys()) {
+      std::string owner;
+      for (const auto& o : d.owners) owner += (owner.empty() ? "" : ", ") + o;
+      next.push_back({d.spec, owner});
+    }
+    fields = std::move(next);
+    built_for = generation;
+  }
   return fields;
 }
 
 const ConfigField* find_config_field(const std::string& key) {
   for (const auto& f : config_fields())
-    if (key == f.key) return &f;
+    if (key == f.key()) return &f;
   return nullptr;
 }
 
+json field_value(const TrainConfig& cfg, const ConfigField& field) {
+  if (const OwnKey* k = find_own(field.key()))
+    return std::visit([&](auto m) { return json(cfg.*m); }, k->member);
+  auto it = cfg.options.find(field.key());
+  return it != cfg.options.end() ? it->second : field.spec.default_value;
+}
+
 void TrainConfig::validate(const std::string& source) const {
-  auto need = [&](bool ok, const char* key, const std::string& what) {
-    if (!ok) fail(source, key, what);
-  };
-  need(!model.empty(), "model", "must name a network");
-  need(std::isfinite(lr) && lr > 0, "lr", "must be a positive number, got " + std::to_string(lr));
-  need(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1)");
-  need(dampening >= 0 && dampening <= 1, "dampening", "must be in [0, 1]");
-  need(!nesterov || (momentum > 0 && dampening == 0), "nesterov",
-       "needs momentum > 0 and dampening = 0 (as in PyTorch)");
-  need(weight_decay >= 0, "weight_decay", "must be >= 0");
-  need(one_of(schedule, {"constant", "multistep", "step", "exponential", "cosine"}), "schedule",
-       "unknown schedule '" + schedule + "' (constant, multistep, step, exponential, cosine)");
-  need(std::is_sorted(milestones.begin(), milestones.end()) &&
-           std::all_of(milestones.begin(), milestones.end(), [](auto m) { return m > 0; }),
-       "milestones", "must be positive epochs in increasing order");
-  need(gamma > 0 && gamma <= 1, "gamma", "must be in (0, 1]");
-  need(step_size > 0, "step_size", "must be > 0");
-  need(min_lr >= 0 && min_lr <= lr, "min_lr", "must be in [0, lr]");
-  need(warmup_epochs >= 0 && warmup_epochs <= static_cast<double>(epochs), "warmup_epochs",
-       "must be in [0, epochs]");
-  need(epochs > 0, "epochs", "must be > 0");
-  need(batch_size > 0, "batch_size", "must be > 0");
-  need(eval_batch_size > 0, "eval_batch_size", "must be > 0");
-  need(one_of(augment, {"none", "flipcrop"}), "augment",
-       "unknown augmentation '" + augment + "' (none, flipcrop)");
-  need(train_subset >= 0, "train_subset", "must be >= 0 (0 = all)");
-  need(val_size >= 10 && val_size % 10 == 0, "val_size", "must be a positive multiple of 10");
-  need(seed >= 0, "seed", "must be >= 0");
-  need(one_of(device, {"cpu", "cuda", "auto"}), "device",
-       "unknown device '" + device + "' (cpu, cuda, auto)");
-  need(threads >= 0, "threads", "must be >= 0 (0 = all cores)");
+  const KeyCheck check{source};
+  // Every key's own range first, in table order, then the rules between keys.
+  for (const auto& f : config_fields()) {
+    const json v = field_value(*this, f);
+    if (f.spec.type == KeyType::real) {
+      const double x = v.get<double>();
+      check.need(std::isfinite(x) && std::abs(x) <= FLT_MAX, f.key(),
+                 "must be a finite number that fits a 32-bit float, got " + v.dump());
+    }
+    if (f.spec.check)
+      if (auto what = f.spec.check(v)) check.fail(f.key(), *what);
+  }
+  check.need(warmup_epochs <= static_cast<double>(epochs), "warmup_epochs",
+             "must be at most epochs (" + std::to_string(epochs) + ")");
+  check.need(one_of(augment, {"none", "flipcrop"}), "augment",
+             "unknown augmentation '" + augment + "' (none, flipcrop)");
+  check.need(val_size >= 10 && val_size % 10 == 0, "val_size",
+             "must be a positive multiple of 10");
+  check.need(one_of(device, {"cpu", "cuda", "auto"}), "device",
+             "unknown device '" + device + "' (cpu, cuda, auto)");
+  check_kind(*this, "model", model, check);
+  check_kind(*this, "optimizer", optimizer, check);
+  check_kind(*this, "schedule", schedule, check);
 }
 
 json to_json(const TrainConfig& cfg, bool identity_only) {
   json out = json::object();
   for (const auto& f : config_fields()) {
-    if (identity_only && !f.identity) continue;
-    std::visit([&](auto m) { out[f.key] = cfg.*m; }, f.member);
+    if (identity_only && !f.identity()) continue;
+    out[f.key()] = field_value(cfg, f);
+  }
+  return out;
+}
+
+json identity_json(const TrainConfig& cfg) {
+  json out = json::object();
+  for (const auto& f : config_fields()) {
+    if (!f.identity()) continue;
+    json v = field_value(cfg, f);
+    if (v != f.spec.default_value) out[f.key()] = std::move(v);
   }
   return out;
 }
 
 void apply_json(TrainConfig& cfg, const json& j, const std::string& source) {
   if (!j.is_object()) throw ConfigError(source + ": expected a table of configuration keys");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const ConfigField* f = find_config_field(it.key());
-    if (!f) fail(source, it.key(), "unknown key (see `lrtune train --help` for the keys)");
-    const json& v = it.value();
-    std::visit(
-        [&](auto m) {
-          using T = std::decay_t<decltype(cfg.*m)>;
-          if constexpr (std::is_same_v<T, double>) {
-            if (!v.is_number()) fail(source, it.key(), "expected a number, got " + v.dump());
-            cfg.*m = v.get<double>();
-          } else if constexpr (std::is_same_v<T, std::int64_t>) {
-            if (!v.is_number_integer() &&
-                !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()))
-              fail(source, it.key(), "expected an integer, got " + v.dump());
-            cfg.*m = v.is_number_integer() ? v.get<std::int64_t>()
-                                           : static_cast<std::int64_t>(v.get<double>());
-          } else if constexpr (std::is_same_v<T, bool>) {
-            if (!v.is_boolean()) fail(source, it.key(), "expected true or false, got " + v.dump());
-            cfg.*m = v.get<bool>();
-          } else if constexpr (std::is_same_v<T, std::string>) {
-            if (!v.is_string()) fail(source, it.key(), "expected a string, got " + v.dump());
-            cfg.*m = v.get<std::string>();
-          } else {
-            if (!v.is_array()) fail(source, it.key(), "expected a list of integers, got " + v.dump());
-            T list;
-            for (const auto& e : v) {
-              if (!e.is_number_integer())
-                fail(source, it.key(), "expected a list of integers, got " + v.dump());
-              list.push_back(e.get<std::int64_t>());
-            }
-            cfg.*m = list;
-          }
-        },
-        f->member);
-  }
+  for (auto it = j.begin(); it != j.end(); ++it) cfg.set(it.key(), it.value(), source);
 }
 
 void apply_text(TrainConfig& cfg, const std::string& key, const std::string& text,
@@ -173,45 +293,41 @@ void apply_text(TrainConfig& cfg, const std::string& key, const std::string& tex
   const ConfigField* f = find_config_field(key);
   if (!f) fail(source, key, "unknown key");
   json v;
-  std::visit(
-      [&](auto m) {
-        using T = std::decay_t<decltype(cfg.*m)>;
-        try {
-          if constexpr (std::is_same_v<T, std::string>) {
-            v = text;
-          } else if constexpr (std::is_same_v<T, bool>) {
-            if (one_of(text, {"true", "on", "yes", "1"})) v = true;
-            else if (one_of(text, {"false", "off", "no", "0"})) v = false;
-            else fail(source, key, "expected true or false, got '" + text + "'");
-          } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
-            v = json::array();
-            std::stringstream ss(text);
-            for (std::string item; std::getline(ss, item, ',');)
-              if (!item.empty()) v.push_back(json::parse(item));
-          } else {
-            v = json::parse(text);
-          }
-        } catch (const json::exception&) {
-          fail(source, key, "cannot read '" + text + "' as a value for this key");
-        }
-      },
-      f->member);
-  apply_json(cfg, json{{key, v}}, source);
+  try {
+    switch (f->spec.type) {
+      case KeyType::text: v = text; break;
+      case KeyType::boolean:
+        if (one_of(text, {"true", "on", "yes", "1"})) v = true;
+        else if (one_of(text, {"false", "off", "no", "0"})) v = false;
+        else fail(source, key, "expected true or false, got '" + text + "'");
+        break;
+      case KeyType::int_list: {
+        v = json::array();
+        std::stringstream ss(text);
+        for (std::string item; std::getline(ss, item, ',');)
+          if (!item.empty()) v.push_back(json::parse(item));
+        break;
+      }
+      default: v = json::parse(text);
+    }
+  } catch (const json::exception&) {
+    fail(source, key, "cannot read '" + text + "' as a value for this key");
+  }
+  cfg.set(key, v, source);
 }
 
 std::string field_text(const TrainConfig& cfg, const ConfigField& field) {
-  return std::visit(
-      [&](auto m) -> std::string {
-        using T = std::decay_t<decltype(cfg.*m)>;
-        if constexpr (std::is_same_v<T, std::string>) return cfg.*m;
-        else if constexpr (std::is_same_v<T, bool>) return cfg.*m ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
-          std::string s;
-          for (auto x : cfg.*m) s += (s.empty() ? "" : ",") + std::to_string(x);
-          return s;
-        } else return json(cfg.*m).dump();
-      },
-      field.member);
+  const json v = field_value(cfg, field);
+  switch (field.spec.type) {
+    case KeyType::text: return v.get<std::string>();
+    case KeyType::boolean: return v.get<bool>() ? "true" : "false";
+    case KeyType::int_list: {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : ",") + std::to_string(x.get<std::int64_t>());
+      return s;
+    }
+    default: return v.dump();
+  }
 }
 
 json read_toml_file(const std::string& path) {

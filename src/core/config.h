@@ -1,29 +1,26 @@
-// The configuration of one training run: every knob `lrtune train` and study
-// files accept, with defaults, one validate(), and JSON/TOML conversion.
+// The configuration of one training run: the run's own keys (members with
+// in-class defaults) and the keys that its optimizer, schedule and model kinds
+// declare (core/keys.h), with one validate() and JSON/TOML/text conversion.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
-#include <variant>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/keys.h"
 
 namespace lrtune {
 
 struct TrainConfig {
-  // Model and optimiser.
+  // What is trained, and how: each names a registered kind (`lrtune kinds`).
   std::string model = "reference_cnn";
+  std::string optimizer = "sgd";
+  std::string schedule = "constant";
+  // Keys every optimizer and schedule share.
   double lr = 0.01;            // base learning rate
-  double momentum = 0.0;       // SGD momentum (0 = off)
-  double dampening = 0.0;      // PyTorch SGD dampening
-  bool nesterov = false;       // Nesterov momentum (needs momentum > 0, dampening 0)
-  double weight_decay = 0.0;   // L2 penalty added to the gradient
-  // Schedule: the rate is a pure function of (epoch, step); see optim/schedule.h.
-  std::string schedule = "constant";  // constant|multistep|step|exponential|cosine
-  std::vector<std::int64_t> milestones = {50, 100, 150};  // epochs (multistep)
-  double gamma = 0.2;          // decay factor (multistep, step, exponential)
-  std::int64_t step_size = 30; // epochs between decays (step)
-  double min_lr = 0.0;         // floor of the cosine schedule
+  double weight_decay = 0.0;   // the optimizer's weight decay (L2 for SGD)
   double warmup_epochs = 0.0;  // linear warm-up length in epochs, ramped per step
   // Training loop.
   std::int64_t epochs = 15;
@@ -38,28 +35,49 @@ struct TrainConfig {
   std::int64_t threads = 0;            // CPU threads (0 = all cores)
   std::string data = "";               // CIFAR-10 folder ("" = $LRTUNE_DATA or ./data/...)
 
+  // Values of kind-declared keys that were set; the others read as their
+  // declared default. Use value()/set() rather than this map.
+  std::map<std::string, nlohmann::json> options;
+
+  // A kind-declared key's value (or its default); throws std::logic_error for
+  // an undeclared key or the wrong type (a programming error).
+  double real(const std::string& key) const;
+  std::int64_t integer(const std::string& key) const;
+  bool flag(const std::string& key) const;
+  std::string text(const std::string& key) const;
+  std::vector<std::int64_t> int_list(const std::string& key) const;
+
+  // Sets any key, run's own or declared (types are checked: ConfigError).
+  void set(const std::string& key, const nlohmann::json& value,
+           const std::string& source = "configuration");
+
   // Throws ConfigError naming `source` and the key for the first bad value.
   void validate(const std::string& source = "configuration") const;
 };
 
-// One entry of the key table shared by TOML, JSON, command-line flags and
-// study sweeps, so that a key is spelled and checked in one place only.
+// One key of the whole table: a run's own key or one a kind declared.
 struct ConfigField {
-  using Member = std::variant<double TrainConfig::*, std::int64_t TrainConfig::*,
-                              bool TrainConfig::*, std::string TrainConfig::*,
-                              std::vector<std::int64_t> TrainConfig::*>;
-  const char* key;
-  const char* help;
-  Member member;
-  bool identity;  // part of a trial's identity (false for where/how it runs)
+  KeySpec spec;
+  std::string owner;  // "" for the run's own keys, else "optimizer sgd", "schedule step, ..."
+  const std::string& key() const { return spec.name; }
+  bool identity() const { return spec.identity; }
 };
 
+// The run's own keys first, then every declared key (kinds in declaration order).
 const std::vector<ConfigField>& config_fields();
 const ConfigField* find_config_field(const std::string& key);
 
+// The value of any key as JSON (a declared key not set reads as its default).
+nlohmann::json field_value(const TrainConfig& cfg, const ConfigField& field);
+
 // JSON of every field (sorted keys). With identity_only, only fields that
-// change results: the canonical form a trial's identity is hashed from.
+// change results.
 nlohmann::json to_json(const TrainConfig& cfg, bool identity_only = false);
+
+// The canonical form a trial's identity is hashed from: the result-changing
+// keys whose value differs from the default. A key added later with a default
+// leaves every existing identity as it was.
+nlohmann::json identity_json(const TrainConfig& cfg);
 
 // Sets the keys present in `j` (an object). Unknown keys and wrong types throw
 // ConfigError naming `source` and the key. Does not validate().

@@ -1,4 +1,4 @@
-// CSV form of EpochMetrics and names of run states.
+// The metric field table, CSV form of EpochMetrics and names of run states.
 #include "core/metrics.h"
 
 #include <cstdio>
@@ -7,19 +7,46 @@
 
 namespace lrtune {
 
+const std::vector<MetricField>& metric_fields() {
+  using M = EpochMetrics;
+  static const std::vector<MetricField> fields = {
+      {"lr", &M::lr, "%.9g", "learning rate at the last step of the epoch"},
+      {"train_loss", &M::train_loss, "%.9g", "mean training loss (training mode)"},
+      {"train_acc", &M::train_acc, "%.9g", "training accuracy (training mode)"},
+      {"val_loss", &M::val_loss, "%.9g", "validation loss"},
+      {"val_acc", &M::val_acc, "%.9g", "validation accuracy"},
+      {"test_loss", &M::test_loss, "%.9g", "test loss"},
+      {"test_acc", &M::test_acc, "%.9g", "test accuracy"},
+      {"seconds", &M::seconds, "%.4f", "wall time of the epoch, evaluation included"},
+      {"images_per_s", &M::images_per_s, "%.2f", "training images per second"},
+  };
+  return fields;
+}
+
+const MetricField* find_metric_field(const std::string& name) {
+  for (const auto& f : metric_fields())
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
 const std::vector<std::string>& epoch_csv_columns() {
-  static const std::vector<std::string> cols = {
-      "epoch",   "lr",       "train_loss", "train_acc", "val_loss",
-      "val_acc", "test_loss", "test_acc",  "seconds",   "images_per_s"};
+  static const std::vector<std::string> cols = [] {
+    std::vector<std::string> c = {"epoch"};
+    for (const auto& f : metric_fields()) c.emplace_back(f.name);
+    return c;
+  }();
   return cols;
 }
 
 std::string epoch_csv_row(const EpochMetrics& m) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.4f,%.2f",
-                static_cast<long long>(m.epoch), m.lr, m.train_loss, m.train_acc, m.val_loss,
-                m.val_acc, m.test_loss, m.test_acc, m.seconds, m.images_per_s);
-  return buf;
+  std::string row = std::to_string(m.epoch);
+  char buf[64];
+  for (const auto& f : metric_fields()) {
+    std::snprintf(buf, sizeof buf, f.csv_format, m.*f.member);
+    row += ',';
+    row += buf;
+  }
+  return row;
 }
 
 const char* to_string(RunStatus s) {
@@ -29,15 +56,22 @@ const char* to_string(RunStatus s) {
     case RunStatus::done: return "done";
     case RunStatus::diverged: return "diverged";
     case RunStatus::failed: return "failed";
+    case RunStatus::pruned: return "pruned";
+    case RunStatus::stopped: return "stopped";
   }
   return "?";
 }
 
 RunStatus run_status_from_string(const std::string& s) {
   for (RunStatus r : {RunStatus::pending, RunStatus::running, RunStatus::done,
-                      RunStatus::diverged, RunStatus::failed})
+                      RunStatus::diverged, RunStatus::failed, RunStatus::pruned,
+                      RunStatus::stopped})
     if (s == to_string(r)) return r;
-  throw StoreError("unknown run status '" + s + "'");
+  throw StoreError("unknown run status '" + s + "' (written by a newer lrtune?)");
+}
+
+bool is_finished(RunStatus s) {
+  return s != RunStatus::pending && s != RunStatus::running;
 }
 
 }  // namespace lrtune

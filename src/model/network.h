@@ -1,5 +1,6 @@
 // The common face of every network lrtune trains, and the registry that
-// builds them by name.
+// builds them by name: the same shape as optimizers and schedules (a kind
+// declares its keys; see core/keys.h).
 #pragma once
 #include <functional>
 #include <memory>
@@ -9,6 +10,8 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include "core/config.h"
+
 namespace lrtune {
 
 // A classifier: float [B, 3, 32, 32] -> logits [B, 10].
@@ -17,14 +20,21 @@ class Network : public torch::nn::Module {
   virtual torch::Tensor forward(torch::Tensor x) = 0;
 };
 
-struct ModelEntry {
-  std::string name;
-  std::string description;
-  std::function<std::shared_ptr<Network>()> build;
+struct ModelKind {
+  KindDecl decl;  // family "model"
+  std::function<std::shared_ptr<Network>(const TrainConfig&)> build;
 };
 
-const std::vector<ModelEntry>& model_registry();
-// Throws ConfigError listing the known names when `name` is unknown.
+// Adds a kind (its keys become configuration keys); std::logic_error when the name is taken.
+void register_model(ModelKind kind);
+// The shipped networks (model/registry.cpp); later calls do nothing.
+void register_builtin_models();
+
+// The registered kinds, in registration order.
+std::vector<const ModelKind*> model_kinds();
+// Throws ConfigError listing the known names when cfg.model is unknown.
+std::shared_ptr<Network> build_model(const TrainConfig& cfg);
+// The same with every other key at its default.
 std::shared_ptr<Network> build_model(const std::string& name);
 bool model_exists(const std::string& name);
 

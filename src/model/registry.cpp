@@ -1,4 +1,6 @@
-// Names of the networks lrtune can build.
+// The model registry and the networks lrtune ships.
+#include <mutex>
+
 #include <torch/torch.h>
 
 #include "core/errors.h"
@@ -6,28 +8,54 @@
 #include "model/reference_cnn.h"
 
 namespace lrtune {
+namespace {
 
-const std::vector<ModelEntry>& model_registry() {
-  static const std::vector<ModelEntry> entries = {
-      {"reference_cnn", "the reference study's CNN: 3 conv stages (16/32/64), dropout 0.3, fc 500",
-       [] { return std::make_shared<ReferenceCnn>(0.3); }},
-  };
-  return entries;
+std::vector<ModelKind>& kinds() {
+  static std::vector<ModelKind> k;
+  return k;
+}
+
+}  // namespace
+
+void register_model(ModelKind kind) {
+  kind.decl.family = "model";
+  declare_kind(kind.decl);  // throws when the name is taken
+  kinds().push_back(std::move(kind));
+}
+
+void register_builtin_models() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_model({{"model", "reference_cnn",
+                     "the reference study's CNN: 3 conv stages (16/32/64), dropout 0.3, fc 500",
+                     {}, {}},
+                    [](const TrainConfig&) { return std::make_shared<ReferenceCnn>(0.3); }});
+  });
+}
+
+std::vector<const ModelKind*> model_kinds() {
+  std::vector<const ModelKind*> out;
+  for (const auto& k : kinds()) out.push_back(&k);
+  return out;
 }
 
 bool model_exists(const std::string& name) {
-  for (const auto& e : model_registry())
-    if (e.name == name) return true;
+  for (const auto& k : kinds())
+    if (k.decl.name == name) return true;
   return false;
 }
 
+std::shared_ptr<Network> build_model(const TrainConfig& cfg) {
+  for (const auto& k : kinds())
+    if (k.decl.name == cfg.model) return k.build(cfg);
+  throw ConfigError("model: unknown network '" + cfg.model + "' (known: " +
+                    kind_names("model") + ")");
+}
+
 std::shared_ptr<Network> build_model(const std::string& name) {
-  std::string known;
-  for (const auto& e : model_registry()) {
-    if (e.name == name) return e.build();
-    known += (known.empty() ? "" : ", ") + e.name;
-  }
-  throw ConfigError("model: unknown network '" + name + "' (known: " + known + ")");
+  TrainConfig cfg;
+  cfg.model = name;
+  return build_model(cfg);
 }
 
 std::int64_t parameter_count(const torch::nn::Module& m) {

@@ -1,31 +1,79 @@
-// The schedule formulas.
+// The schedule registry and the warm-up applied on top of every kind.
 #include "optim/schedule.h"
 
 #include <cmath>
+#include <map>
+
+#include "core/errors.h"
 
 namespace lrtune {
+namespace {
+
+std::map<std::string, ScheduleKind>& kinds() {
+  static std::map<std::string, ScheduleKind> k;
+  return k;
+}
+
+class RateFunction final : public Schedule {
+ public:
+  explicit RateFunction(std::function<double(std::int64_t, std::int64_t)> f) : f_(std::move(f)) {}
+  double lr(std::int64_t epoch, std::int64_t step) const override { return f_(epoch, step); }
+
+ private:
+  std::function<double(std::int64_t, std::int64_t)> f_;
+};
+
+class WarmedUp final : public Schedule {
+ public:
+  WarmedUp(std::unique_ptr<Schedule> inner, double warmup_steps, std::int64_t steps_per_epoch)
+      : inner_(std::move(inner)), warmup_steps_(warmup_steps), steps_per_epoch_(steps_per_epoch) {}
+
+  double lr(std::int64_t epoch, std::int64_t step) const override {
+    const double rate = inner_->lr(epoch, step);
+    const double global = static_cast<double>(epoch * steps_per_epoch_ + step);
+    if (global < warmup_steps_) return rate * (global + 1.0) / std::ceil(warmup_steps_);
+    return rate;
+  }
+  std::optional<double> momentum(std::int64_t epoch, std::int64_t step) const override {
+    return inner_->momentum(epoch, step);
+  }
+  void observe(const EpochMetrics& m) override { inner_->observe(m); }
+  nlohmann::json state() const override { return inner_->state(); }
+  void load_state(const nlohmann::json& s) override { inner_->load_state(s); }
+
+ private:
+  std::unique_ptr<Schedule> inner_;
+  double warmup_steps_;
+  std::int64_t steps_per_epoch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Schedule> rate_function(std::function<double(std::int64_t, std::int64_t)> lr) {
+  return std::make_unique<RateFunction>(std::move(lr));
+}
+
+void register_schedule(ScheduleKind kind) {
+  kind.decl.family = "schedule";
+  declare_kind(kind.decl);  // throws when the name is taken
+  const std::string name = kind.decl.name;
+  kinds().emplace(name, std::move(kind));
+}
+
+std::unique_ptr<Schedule> make_schedule(const TrainConfig& cfg, const ScheduleContext& ctx) {
+  auto it = kinds().find(cfg.schedule);
+  if (it == kinds().end())
+    throw ConfigError("schedule: unknown schedule '" + cfg.schedule +
+                      "' (known: " + kind_names("schedule") + ")");
+  auto schedule = it->second.make(cfg, ctx);
+  const double warmup_steps = cfg.warmup_epochs * static_cast<double>(ctx.steps_per_epoch);
+  if (warmup_steps <= 0) return schedule;
+  return std::make_unique<WarmedUp>(std::move(schedule), warmup_steps, ctx.steps_per_epoch);
+}
 
 double learning_rate(const TrainConfig& cfg, std::int64_t epoch, std::int64_t step,
                      std::int64_t steps_per_epoch) {
-  const double base = cfg.lr;
-  double lr = base;
-  if (cfg.schedule == "multistep") {
-    for (auto m : cfg.milestones)
-      if (epoch >= m) lr *= cfg.gamma;
-  } else if (cfg.schedule == "step") {
-    lr = base * std::pow(cfg.gamma, static_cast<double>(epoch / cfg.step_size));
-  } else if (cfg.schedule == "exponential") {
-    lr = base * std::pow(cfg.gamma, static_cast<double>(epoch));
-  } else if (cfg.schedule == "cosine") {
-    // Smooth per step from lr at the first step to min_lr at the end of training.
-    const double total = static_cast<double>(cfg.epochs * steps_per_epoch);
-    const double t = static_cast<double>(epoch * steps_per_epoch + step);
-    lr = cfg.min_lr + (base - cfg.min_lr) * 0.5 * (1.0 + std::cos(M_PI * t / total));
-  }
-  const double warmup_steps = cfg.warmup_epochs * static_cast<double>(steps_per_epoch);
-  const double global = static_cast<double>(epoch * steps_per_epoch + step);
-  if (warmup_steps > 0 && global < warmup_steps) lr *= (global + 1.0) / std::ceil(warmup_steps);
-  return lr;
+  return make_schedule(cfg, {cfg.epochs, steps_per_epoch})->lr(epoch, step);
 }
 
 }  // namespace lrtune

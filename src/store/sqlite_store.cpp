@@ -1,62 +1,26 @@
-// The Store on one SQLite file (WAL mode), shared by all workers of a study:
-// claims are BEGIN IMMEDIATE transactions, epoch rows are keyed (trial, epoch).
-#include <chrono>
+// The Store on one SQLite file (WAL mode), shared by all workers of its
+// studies: claims are BEGIN IMMEDIATE transactions, epoch rows are keyed
+// (trial, epoch), checkpoints are files beside the database.
+#include <filesystem>
 #include <map>
 #include <mutex>
 
 #include "core/errors.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
 #include "store/store.h"
 
 namespace lrtune {
 namespace {
 
+namespace fs = std::filesystem;
 using json = nlohmann::json;
 using sqlite::Stmt;
 
-constexpr int kSchemaVersion = 1;
-
-const char* const kSchema = R"sql(
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE study (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  name TEXT NOT NULL, description TEXT NOT NULL,
-  spec TEXT NOT NULL, trial_ids TEXT NOT NULL, updated_at REAL NOT NULL);
-CREATE TABLE trials (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE, label TEXT NOT NULL, config TEXT NOT NULL,
-  repeat_index INTEGER NOT NULL, epochs_total INTEGER NOT NULL,
-  status TEXT NOT NULL DEFAULT 'pending',
-  host TEXT NOT NULL DEFAULT '', pid INTEGER NOT NULL DEFAULT 0,
-  started_at REAL NOT NULL DEFAULT 0, ended_at REAL NOT NULL DEFAULT 0,
-  heartbeat_at REAL NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',
-  attempts INTEGER NOT NULL DEFAULT 0, info TEXT NOT NULL DEFAULT '{}',
-  created_at REAL NOT NULL);
-CREATE TABLE epochs (
-  trial_id TEXT NOT NULL REFERENCES trials(id), epoch INTEGER NOT NULL,
-  lr REAL, train_loss REAL, train_acc REAL, val_loss REAL, val_acc REAL,
-  test_loss REAL, test_acc REAL, seconds REAL, images_per_s REAL,
-  PRIMARY KEY (trial_id, epoch)) WITHOUT ROWID;
-)sql";
-
-// The epoch columns after (trial_id, epoch), in table order.
-const std::pair<const char*, double EpochMetrics::*> kEpochColumns[] = {
-    {"lr", &EpochMetrics::lr},               {"train_loss", &EpochMetrics::train_loss},
-    {"train_acc", &EpochMetrics::train_acc}, {"val_loss", &EpochMetrics::val_loss},
-    {"val_acc", &EpochMetrics::val_acc},     {"test_loss", &EpochMetrics::test_loss},
-    {"test_acc", &EpochMetrics::test_acc},   {"seconds", &EpochMetrics::seconds},
-    {"images_per_s", &EpochMetrics::images_per_s},
-};
-
 const char* const kTrialColumns =
     "id, label, config, repeat_index, epochs_total, status, host, pid, started_at, ended_at, "
-    "heartbeat_at, error, attempts, info, "
-    "(SELECT COUNT(*) FROM epochs e WHERE e.trial_id = trials.id)";
-
-double now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
+    "heartbeat_at, error, attempts, info, lease, "
+    "(SELECT COUNT(*) FROM epochs e WHERE e.trial_seq = trials.seq)";
 
 json parse_json(const std::string& text, const std::string& what, const std::string& path) {
   try {
@@ -68,25 +32,44 @@ json parse_json(const std::string& text, const std::string& what, const std::str
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::string& path) : db_(path) {
+  SqliteStore(const std::string& path, SqliteOptions options)
+      : db_(path), options_(std::move(options)) {
     db_.exec("PRAGMA journal_mode=WAL");
     // With WAL, NORMAL loses no committed transaction when a process dies;
     // only a power cut can drop the last ones.
     db_.exec("PRAGMA synchronous=NORMAL");
-    init_schema();
+    sqlite::open_schema(db_);
+    bind_study();
   }
 
   void put_study(const StudyInfo& info) override {
     std::lock_guard lock(mu_);
-    Stmt(db_, "INSERT OR REPLACE INTO study (id, name, description, spec, trial_ids, updated_at)"
-              " VALUES (1, ?, ?, ?, ?, ?)")
+    resolve();
+    sqlite::Transaction tx(db_);
+    const double t = clock();
+    if (study_id_ == 0) {
+      Stmt find(db_, "SELECT study_id FROM studies WHERE name = ?");
+      find.bind(1, info.name);
+      if (find.step()) study_id_ = find.integer(0);
+    }
+    if (study_id_ == 0) {
+      Stmt(db_, "INSERT INTO studies (name, created_at, updated_at) VALUES (?, ?, ?)")
+          .bind(1, info.name).bind(2, t).bind(3, t).run();
+      study_id_ = sqlite3_last_id();
+    }
+    Stmt(db_, "UPDATE studies SET name = ?, description = ?, spec = ?, trial_ids = ?,"
+              " declared = 1, updated_at = ? WHERE study_id = ?")
         .bind(1, info.name).bind(2, info.description).bind(3, info.spec.dump())
-        .bind(4, json(info.trial_ids).dump()).bind(5, now()).run();
+        .bind(4, json(info.trial_ids).dump()).bind(5, t).bind(6, study_id_).run();
+    tx.commit();
   }
 
   std::optional<StudyInfo> study() override {
     std::lock_guard lock(mu_);
-    Stmt q(db_, "SELECT name, description, spec, trial_ids FROM study WHERE id = 1");
+    resolve();
+    Stmt q(db_, "SELECT name, description, spec, trial_ids FROM studies"
+                " WHERE study_id = ? AND declared = 1");
+    q.bind(1, study_id_);
     if (!q.step()) return std::nullopt;
     StudyInfo info{q.text(0), q.text(1), parse_json(q.text(2), "study spec", db_.path()), {}};
     info.trial_ids = parse_json(q.text(3), "study trial list", db_.path())
@@ -96,22 +79,30 @@ class SqliteStore final : public Store {
 
   void add_trial(const TrialSpec& spec) override {
     std::lock_guard lock(mu_);
-    Stmt(db_, "INSERT OR IGNORE INTO trials (id, label, config, repeat_index, epochs_total,"
-              " created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(1, spec.id).bind(2, spec.label).bind(3, spec.config.dump())
-        .bind(4, spec.repeat).bind(5, spec.epochs_total).bind(6, now()).run();
+    resolve();
+    sqlite::Transaction tx(db_);
+    ensure_study();
+    Stmt(db_, "INSERT OR IGNORE INTO trials (study_id, id, label, config, repeat_index,"
+              " epochs_total, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, study_id_).bind(2, spec.id).bind(3, spec.label).bind(4, spec.config.dump())
+        .bind(5, spec.repeat).bind(6, spec.epochs_total).bind(7, clock()).run();
+    tx.commit();
   }
 
   std::vector<TrialRecord> trials() override {
     std::lock_guard lock(mu_);
+    resolve();
     std::vector<TrialRecord> out;
-    Stmt q(db_, std::string("SELECT ") + kTrialColumns + " FROM trials ORDER BY seq");
+    Stmt q(db_, std::string("SELECT ") + kTrialColumns +
+                    " FROM trials WHERE study_id = ? ORDER BY seq");
+    q.bind(1, study_id_);
     while (q.step()) out.push_back(read_trial(q));
     return out;
   }
 
   std::optional<TrialRecord> trial(const std::string& id) override {
     std::lock_guard lock(mu_);
+    resolve();
     return find_trial(id);
   }
 
@@ -119,11 +110,13 @@ class SqliteStore final : public Store {
                                          const std::string& host, std::int64_t pid,
                                          double stale_after_s) override {
     std::lock_guard lock(mu_);
+    resolve();
     sqlite::Transaction tx(db_);
-    const double t = now();
+    const double t = clock();
     std::map<std::string, bool> claimable;
-    Stmt q(db_, "SELECT id, status, heartbeat_at FROM trials WHERE status IN "
+    Stmt q(db_, "SELECT id, status, heartbeat_at FROM trials WHERE study_id = ? AND status IN "
                 "('pending', 'running')");
+    q.bind(1, study_id_);
     while (q.step())
       claimable[q.text(0)] = q.text(1) == "pending" || t - q.real(2) > stale_after_s;
     for (const auto& id : ids) {
@@ -131,11 +124,13 @@ class SqliteStore final : public Store {
       if (it == claimable.end() || !it->second) continue;
       Stmt(db_, "UPDATE trials SET status = 'running', host = ?, pid = ?, heartbeat_at = ?,"
                 " started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END,"
-                " ended_at = 0, error = '', attempts = attempts + 1 WHERE id = ?")
-          .bind(1, host).bind(2, pid).bind(3, t).bind(4, t).bind(5, id).run();
+                " ended_at = 0, error = '', attempts = attempts + 1, lease = lease + 1"
+                " WHERE study_id = ? AND id = ?")
+          .bind(1, host).bind(2, pid).bind(3, t).bind(4, t).bind(5, study_id_).bind(6, id).run();
+      auto record = find_trial(id);
       tx.commit();
-      claims_[id] = {host, pid};
-      return find_trial(id);
+      claims_[id] = record->lease;
+      return record;
     }
     tx.commit();
     return std::nullopt;
@@ -143,12 +138,15 @@ class SqliteStore final : public Store {
 
   void heartbeat(const std::string& id) override {
     std::lock_guard lock(mu_);
-    update_held(id, "heartbeat_at = ?1", [](Stmt& s) { s.bind(1, now()); }, false);
+    resolve();
+    const double t = clock();
+    update_held(id, "heartbeat_at = ?1", [&](Stmt& s) { s.bind(1, t); }, false);
   }
 
   void finish_trial(const std::string& id, RunStatus status, const std::string& error) override {
     std::lock_guard lock(mu_);
-    const double t = now();
+    resolve();
+    const double t = clock();
     update_held(
         id, "status = ?1, error = ?2, ended_at = ?3, heartbeat_at = ?3",
         [&](Stmt& s) { s.bind(1, to_string(status)).bind(2, error).bind(3, t); }, true);
@@ -156,35 +154,34 @@ class SqliteStore final : public Store {
 
   void release_trial(const std::string& id) override {
     std::lock_guard lock(mu_);
+    resolve();
     update_held(id, "status = 'pending'", [](Stmt&) {}, true);
   }
 
   bool holds(const std::string& id) override {
     std::lock_guard lock(mu_);
-    auto it = claims_.find(id);
-    if (it == claims_.end()) return false;
-    Stmt q(db_, "SELECT 1 FROM trials WHERE id = ? AND status = 'running' AND host = ?"
-                " AND pid = ?");
-    q.bind(1, id).bind(2, it->second.host).bind(3, it->second.pid);
-    return q.step();
+    resolve();
+    return holds_locked(id);
   }
 
   bool release_orphan(const std::string& id, const std::string& host,
                       std::int64_t pid) override {
     std::lock_guard lock(mu_);
-    Stmt(db_, "UPDATE trials SET status = 'pending' WHERE id = ? AND status = 'running'"
-              " AND host = ? AND pid = ?")
-        .bind(1, id).bind(2, host).bind(3, pid).run();
+    resolve();
+    Stmt(db_, "UPDATE trials SET status = 'pending' WHERE study_id = ? AND id = ?"
+              " AND status = 'running' AND host = ? AND pid = ?")
+        .bind(1, study_id_).bind(2, id).bind(3, host).bind(4, pid).run();
     return db_.changes() > 0;
   }
 
   int retry_failed(const std::vector<std::string>& ids) override {
     std::lock_guard lock(mu_);
+    resolve();
     sqlite::Transaction tx(db_);
     int n = 0;
     for (const auto& id : ids) {
-      Stmt(db_, "UPDATE trials SET status = 'pending', error = '' WHERE id = ?"
-                " AND status = 'failed'").bind(1, id).run();
+      Stmt(db_, "UPDATE trials SET status = 'pending', error = '' WHERE study_id = ? AND id = ?"
+                " AND status = 'failed'").bind(1, study_id_).bind(2, id).run();
       n += db_.changes();
     }
     tx.commit();
@@ -193,77 +190,141 @@ class SqliteStore final : public Store {
 
   void set_trial_info(const std::string& id, const json& info) override {
     std::lock_guard lock(mu_);
-    Stmt(db_, "UPDATE trials SET info = ? WHERE id = ?").bind(1, info.dump()).bind(2, id).run();
+    resolve();
+    Stmt(db_, "UPDATE trials SET info = ? WHERE study_id = ? AND id = ?")
+        .bind(1, info.dump()).bind(2, study_id_).bind(3, id).run();
   }
 
   void put_epoch(const std::string& id, const EpochMetrics& m) override {
     std::lock_guard lock(mu_);
-    std::string cols = "trial_id, epoch", marks = "?, ?";
-    for (const auto& c : kEpochColumns) {
-      cols += std::string(", ") + c.first;
+    resolve();
+    sqlite::Transaction tx(db_);
+    if (claims_.count(id) && !holds_locked(id))
+      throw StoreError(db_.path() + ": trial " + id +
+                       " was taken over by another worker; this worker's epoch " +
+                       std::to_string(m.epoch) + " is not recorded");
+    const std::int64_t seq = trial_seq(id);
+    std::string cols = "trial_seq, epoch", marks = "?, ?";
+    for (const auto& f : metric_fields()) {
+      cols += std::string(", ") + f.name;
       marks += ", ?";
     }
     Stmt s(db_, "INSERT OR REPLACE INTO epochs (" + cols + ") VALUES (" + marks + ")");
-    s.bind(1, id).bind(2, m.epoch);
+    s.bind(1, seq).bind(2, m.epoch);
     int pos = 3;
-    for (const auto& c : kEpochColumns) s.bind(pos++, m.*c.second);
+    for (const auto& f : metric_fields()) s.bind(pos++, m.*f.member);
     s.run();
+    tx.commit();
   }
 
   void truncate_epochs(const std::string& id, std::int64_t last_epoch) override {
     std::lock_guard lock(mu_);
-    Stmt(db_, "DELETE FROM epochs WHERE trial_id = ? AND epoch > ?")
-        .bind(1, id).bind(2, last_epoch).run();
+    resolve();
+    Stmt(db_, "DELETE FROM epochs WHERE trial_seq = (SELECT seq FROM trials WHERE study_id = ?"
+              " AND id = ?) AND epoch > ?")
+        .bind(1, study_id_).bind(2, id).bind(3, last_epoch).run();
   }
 
   std::vector<EpochMetrics> epochs(const std::string& id) override {
     std::lock_guard lock(mu_);
+    resolve();
     std::string cols = "epoch";
-    for (const auto& c : kEpochColumns) cols += std::string(", ") + c.first;
-    Stmt q(db_, "SELECT " + cols + " FROM epochs WHERE trial_id = ? ORDER BY epoch");
-    q.bind(1, id);
+    for (const auto& f : metric_fields()) cols += std::string(", ") + f.name;
+    Stmt q(db_, "SELECT " + cols + " FROM epochs WHERE trial_seq = (SELECT seq FROM trials"
+                " WHERE study_id = ? AND id = ?) ORDER BY epoch");
+    q.bind(1, study_id_).bind(2, id);
     std::vector<EpochMetrics> out;
     while (q.step()) {
       EpochMetrics m;
       m.epoch = q.integer(0);
       int col = 1;
-      for (const auto& c : kEpochColumns) m.*c.second = q.real(col++);
+      for (const auto& f : metric_fields()) m.*f.member = q.real(col++);
       out.push_back(m);
     }
     return out;
   }
 
- private:
-  struct Owner {
-    std::string host;
-    std::int64_t pid;
-  };
+  double now() override {
+    std::lock_guard lock(mu_);
+    resolve();
+    return clock();
+  }
 
-  void init_schema() {
-    sqlite::Transaction tx(db_);
-    Stmt tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
-    bool any = false, has_meta = false;
-    while (tables.step()) {
-      any = true;
-      has_meta = has_meta || tables.text(0) == "meta";
-    }
-    if (!any) {
-      db_.exec(kSchema);
-      Stmt(db_, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)")
-          .bind(1, std::to_string(kSchemaVersion)).run();
-      tx.commit();
+  std::string trial_dir(const std::string& id) override {
+    return (fs::path(db_.path()).parent_path() / "trials" / id).string();
+  }
+  void save_checkpoint(const std::string&, const std::string&) override {}
+  bool fetch_checkpoint(const std::string&, const std::string& local_file) override {
+    std::error_code ec;
+    return fs::exists(local_file, ec);
+  }
+
+ private:
+  // Acts for the named study, or the only one; none yet is fine (put_study
+  // or add_trial creates it), several without a name is an error.
+  void bind_study() {
+    if (!options_.study.empty()) {
+      Stmt q(db_, "SELECT study_id FROM studies WHERE name = ?");
+      q.bind(1, options_.study);
+      if (q.step()) study_id_ = q.integer(0);
       return;
     }
-    if (!has_meta)
-      throw StoreError(db_.path() + ": this SQLite file is not an lrtune results database "
-                       "(no meta table); choose another directory");
-    Stmt v(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
-    const std::string version = v.step() ? v.text(0) : "(none)";
-    if (version != std::to_string(kSchemaVersion))
-      throw StoreError(db_.path() + ": results database has schema version " + version +
-                       ", but this lrtune reads version " + std::to_string(kSchemaVersion) +
-                       " only; use the lrtune that wrote it");
-    tx.commit();
+    Stmt q(db_, "SELECT study_id, name FROM studies ORDER BY study_id");
+    std::string names;
+    int n = 0;
+    while (q.step()) {
+      study_id_ = q.integer(0);
+      names += (n++ ? ", " : "") + std::string("'") + q.text(1) + "'";
+    }
+    if (n > 1)
+      throw StoreError(db_.path() + ": holds " + std::to_string(n) + " studies (" + names +
+                       "); name the one you mean");
+  }
+
+  // A store opened before its study existed finds it once another connection
+  // has created it.
+  void resolve() {
+    if (study_id_ == 0) bind_study();
+  }
+
+  // Inside a transaction: a study to add trials to (`lrtune train` has no study file).
+  void ensure_study() {
+    if (study_id_ != 0) return;
+    const double t = clock();
+    Stmt(db_, "INSERT OR IGNORE INTO studies (name, created_at, updated_at) VALUES (?, ?, ?)")
+        .bind(1, options_.study).bind(2, t).bind(3, t).run();
+    Stmt q(db_, "SELECT study_id FROM studies WHERE name = ?");
+    q.bind(1, options_.study);
+    if (q.step()) study_id_ = q.integer(0);
+  }
+
+  std::int64_t sqlite3_last_id() {
+    Stmt q(db_, "SELECT last_insert_rowid()");
+    q.step();
+    return q.integer(0);
+  }
+
+  double clock() {
+    if (options_.clock) return options_.clock();
+    Stmt q(db_, std::string("SELECT ") + sqlite::kSqlNow);
+    q.step();
+    return q.real(0);
+  }
+
+  std::int64_t trial_seq(const std::string& id) {
+    Stmt q(db_, "SELECT seq FROM trials WHERE study_id = ? AND id = ?");
+    q.bind(1, study_id_).bind(2, id);
+    if (!q.step()) throw StoreError(db_.path() + ": no trial " + id + " in this study");
+    return q.integer(0);
+  }
+
+  bool holds_locked(const std::string& id) {
+    auto it = claims_.find(id);
+    if (it == claims_.end()) return false;
+    Stmt q(db_, "SELECT 1 FROM trials WHERE study_id = ? AND id = ? AND status = 'running'"
+                " AND lease = ?");
+    q.bind(1, study_id_).bind(2, id).bind(3, it->second);
+    return q.step();
   }
 
   TrialRecord read_trial(const Stmt& q) const {
@@ -282,41 +343,54 @@ class SqliteStore final : public Store {
     r.error = q.text(11);
     r.attempts = q.integer(12);
     r.info = parse_json(q.text(13), "info of trial " + r.spec.id, db_.path());
-    r.epochs_done = q.integer(14);
+    r.lease = q.integer(14);
+    r.epochs_done = q.integer(15);
     return r;
   }
 
   std::optional<TrialRecord> find_trial(const std::string& id) {
-    Stmt q(db_, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?");
-    q.bind(1, id);
+    Stmt q(db_, std::string("SELECT ") + kTrialColumns +
+                    " FROM trials WHERE study_id = ? AND id = ?");
+    q.bind(1, study_id_).bind(2, id);
     if (!q.step()) return std::nullopt;
     return read_trial(q);
   }
 
-  // Runs "UPDATE trials SET <set> WHERE id = ..." -- only while this store
-  // still holds the trial if it claimed it. `bind` fills ?1..?9 of `set`.
+  // Runs "UPDATE trials SET <set> WHERE <this trial>" -- only while this store
+  // still holds the claim's lease if it claimed the trial. `bind` fills ?1..?9.
   template <typename Bind>
   void update_held(const std::string& id, const std::string& set, Bind bind, bool drop_claim) {
     auto it = claims_.find(id);
-    std::string sql = "UPDATE trials SET " + set + " WHERE id = ?10";
-    if (it != claims_.end()) sql += " AND status = 'running' AND host = ?11 AND pid = ?12";
+    std::string sql = "UPDATE trials SET " + set + " WHERE study_id = ?10 AND id = ?11";
+    if (it != claims_.end()) sql += " AND status = 'running' AND lease = ?12";
     Stmt s(db_, sql);
     bind(s);
-    s.bind(10, id);
-    if (it != claims_.end()) s.bind(11, it->second.host).bind(12, it->second.pid);
+    s.bind(10, study_id_).bind(11, id);
+    if (it != claims_.end()) s.bind(12, it->second);
     s.run();
     if (drop_claim && it != claims_.end()) claims_.erase(it);
   }
 
   std::mutex mu_;  // one connection, used by a worker and its heartbeat thread
   sqlite::Db db_;
-  std::map<std::string, Owner> claims_;
+  SqliteOptions options_;
+  std::int64_t study_id_ = 0;              // 0: no study yet
+  std::map<std::string, std::int64_t> claims_;  // trial id -> lease of our claim
 };
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
-  return std::make_unique<SqliteStore>(path);
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, SqliteOptions options) {
+  return std::make_unique<SqliteStore>(path, std::move(options));
+}
+
+std::vector<std::string> sqlite_study_names(const std::string& path) {
+  sqlite::Db db(path);
+  sqlite::open_schema(db);
+  std::vector<std::string> out;
+  Stmt q(db, "SELECT name FROM studies ORDER BY study_id");
+  while (q.step()) out.push_back(q.text(0));
+  return out;
 }
 
 }  // namespace lrtune

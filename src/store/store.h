@@ -1,8 +1,11 @@
-// Where results live: studies, their trials and every epoch's metrics.
-// Code above this layer (study runner, reports, `lrtune train`) talks only to
-// this interface, so a network database can replace SQLite without changes there.
+// Where results live: studies, their trials and every epoch's metrics, and the
+// trials' checkpoints. Code above this layer (study runner, reports, `lrtune
+// train`) talks only to this interface, so another database can replace
+// SQLite without changes there. One database holds many studies; a Store
+// object acts for one of them (Optuna's storage + study id).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +18,9 @@
 
 namespace lrtune {
 
+// The schema version this lrtune writes; every database records its own.
+constexpr int kStoreSchemaVersion = 2;
+
 struct StudyInfo {
   std::string name;
   std::string description;
@@ -26,7 +32,7 @@ struct StudyInfo {
 
 // What a trial is: fixed when the trial is added.
 struct TrialSpec {
-  std::string id;          // hash of the canonical configuration
+  std::string id;          // hash of the canonical configuration (study/identity)
   std::string label;       // readable swept values, e.g. "lr=0.1"
   nlohmann::json config;   // full resolved TrainConfig as JSON
   std::int64_t repeat = 0; // repeat index (0-based) when a point runs with several seeds
@@ -39,34 +45,39 @@ struct TrialRecord {
   RunStatus status = RunStatus::pending;
   std::string host;            // machine of the worker that holds or held it
   std::int64_t pid = 0;        // process of that worker
-  double started_at = 0;       // unix seconds; 0 = never
+  double started_at = 0;       // unix seconds by the store's clock; 0 = never
   double ended_at = 0;
   double heartbeat_at = 0;
   std::string error;           // message of a failed trial
   std::int64_t epochs_done = 0;  // rows in the epoch table
   std::int64_t attempts = 0;     // times the trial was claimed (1 = never resumed)
+  std::int64_t lease = 0;        // bumped by every claim: the holder's fencing token
   nlohmann::json info;           // provenance of the last run: versions, device, threads
 };
 
 // A Store object acts for the process that opened it: once it has claimed a
-// trial, its heartbeat, finish and release of that trial take effect only while
-// it still holds it (a stale heartbeat may have let another worker take over).
-// Writes to trials it did not claim are unconditional.
+// trial, its heartbeat, finish, release and epoch writes for that trial take
+// effect only while it still holds the claim's lease (a stale heartbeat may
+// have let another worker take over). Writes to trials it did not claim are
+// unconditional. Times (claims, heartbeats, staleness) are the store's clock,
+// never the client's.
 class Store {
  public:
   virtual ~Store() = default;
 
+  // Creates the study or updates it (a study file changed between runs).
   virtual void put_study(const StudyInfo& info) = 0;
   virtual std::optional<StudyInfo> study() = 0;
 
-  // Adds the trial if its id is new; an existing trial is left untouched.
+  // Adds the trial if its id is new in this study; an existing one is left
+  // untouched. Trials may be added while workers run.
   virtual void add_trial(const TrialSpec& spec) = 0;
-  virtual std::vector<TrialRecord> trials() = 0;
+  virtual std::vector<TrialRecord> trials() = 0;  // in the order they were added
   virtual std::optional<TrialRecord> trial(const std::string& id) = 0;
 
   // Atomically takes one trial among `ids` that is pending, or running with a
-  // heartbeat older than `stale_after_s`; marks it running for (host, pid).
-  // Trials are taken in the order of `ids`.
+  // heartbeat older than `stale_after_s`; marks it running for (host, pid)
+  // with a new lease. Trials are taken in the order of `ids`.
   virtual std::optional<TrialRecord> claim_trial(const std::vector<std::string>& ids,
                                                  const std::string& host, std::int64_t pid,
                                                  double stale_after_s) = 0;
@@ -88,15 +99,43 @@ class Store {
   // Provenance of the current run of a trial (replaces the previous one).
   virtual void set_trial_info(const std::string& id, const nlohmann::json& info) = 0;
 
-  // Inserts or replaces the row (trial, epoch): redoing an epoch never duplicates it.
+  // Inserts or replaces the row (trial, epoch): redoing an epoch never
+  // duplicates it. Refused (StoreError) for a trial this object claimed and
+  // no longer holds.
   virtual void put_epoch(const std::string& id, const EpochMetrics& m) = 0;
   // Deletes rows after `last_epoch` (used on resume from an older checkpoint).
   virtual void truncate_epochs(const std::string& id, std::int64_t last_epoch) = 0;
   virtual std::vector<EpochMetrics> epochs(const std::string& id) = 0;
+
+  // The store's clock, unix seconds: what leases and staleness are judged by.
+  virtual double now() = 0;
+
+  // Checkpoints. A worker trains into a local folder of the trial; a store
+  // whose hosts share no filesystem copies checkpoints in and out.
+  // trial_dir: the local folder for the trial's files (SQLite: beside the database).
+  virtual std::string trial_dir(const std::string& id) = 0;
+  // After a checkpoint was written to `local_file` (SQLite: nothing to do).
+  virtual void save_checkpoint(const std::string& id, const std::string& local_file) = 0;
+  // Before resuming: makes the last saved checkpoint available at
+  // `local_file`; false when the trial has none.
+  virtual bool fetch_checkpoint(const std::string& id, const std::string& local_file) = 0;
 };
 
-// SQLite in WAL mode with a busy timeout; creates the file and schema if absent
-// and refuses a database whose schema version it does not know.
-std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+struct SqliteOptions {
+  // The study this object acts for: "" = the only study in the file (or, in
+  // a new file, the one the first put_study creates).
+  std::string study;
+  // The clock leases are judged by; empty = SQLite's own (the database
+  // machine's). Tests inject a manual clock.
+  std::function<double()> clock;
+};
+
+// SQLite in WAL mode with a busy timeout; creates the file and schema if
+// absent, migrates a database of an older lrtune (0.1: schema 1), and refuses
+// one whose schema is newer than this lrtune's, in one line.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, SqliteOptions options = {});
+
+// The names of the studies in a results database, in creation order.
+std::vector<std::string> sqlite_study_names(const std::string& path);
 
 }  // namespace lrtune

@@ -2,11 +2,10 @@
 #include "study/expand.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <set>
 
 #include "core/errors.h"
+#include "core/identity.h"
 #include "core/provenance.h"
 
 namespace lrtune {
@@ -43,7 +42,7 @@ std::vector<Axis> axes_of(const Sweep& s) {
 void apply_overrides(TrainConfig& cfg, const Overrides& o) {
   for (const auto& [key, text] : o.set) {
     const ConfigField* f = find_config_field(key);
-    if (f && !f->identity)
+    if (f && !f->identity())
       throw ConfigError("--set " + key + ": does not change results; use the study run flags "
                         "(--device, --threads-per-job, --data) for where a study runs");
     apply_text(cfg, key, text, "--set");
@@ -77,23 +76,12 @@ std::vector<std::string> Expansion::ids() const {
   return out;
 }
 
-std::string trial_id(const TrainConfig& cfg) {
-  const std::string canonical = to_json(cfg, /*identity_only=*/true).dump();
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
-  for (unsigned char c : canonical) {
-    h ^= c;
-    h *= 0x100000001b3ULL;  // FNV-1a 64 prime
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
-  return buf;
-}
+std::string trial_id(const TrainConfig& cfg) { return identity_hash(identity_json(cfg)); }
 
 std::string label_value(const TrainConfig& cfg, const std::string& key) {
   const ConfigField* f = find_config_field(key);
   if (!f) return "?";
-  if (std::holds_alternative<bool TrainConfig::*>(f->member))
-    return cfg.*std::get<bool TrainConfig::*>(f->member) ? "on" : "off";
+  if (f->spec.type == KeyType::boolean) return field_value(cfg, *f).get<bool>() ? "on" : "off";
   return field_text(cfg, *f);
 }
 

@@ -45,7 +45,10 @@ struct Expansion {
 // is validated; errors name the study file and the trial's label.
 Expansion expand_study(const Study& study, const Overrides& overrides = {});
 
-// 16 hex digits: FNV-1a 64 of the canonical JSON of the identity fields.
+// 16 hex digits: FNV-1a 64 of identity_json(cfg), the result-changing keys
+// that differ from their defaults (core/config.h). Adding a key with a default
+// leaves every id as it was; changing a default would change ids, so defaults
+// are never changed (a new default is a new key or a new kind).
 std::string trial_id(const TrainConfig& cfg);
 
 // A value as labels show it: "0.1", "on"/"off", "50,100,150".

@@ -127,7 +127,8 @@ WorkerSummary run_pack_worker(Store& store, PackTrialRunner& runner, const Worke
       log(tags[i] + (pack[i].attempts > 1 ? "resuming" : "starting") + " trial " + id +
           (pack.size() > 1 ? " (pack of " + std::to_string(pack.size()) + ")" : ""));
       auto& ctx = contexts[i];
-      ctx.trial_dir = (std::filesystem::path(opts.study_dir) / "trials" / id).string();
+      ctx.trial_dir = store.trial_dir(id);  // checkpoints live where the store keeps them
+      ctx.on_checkpoint = [&store, id](const std::string& f) { store.save_checkpoint(id, f); };
       ctx.on_epoch = [&store, id](const EpochMetrics& m) { store.put_epoch(id, m); };
       ctx.on_resume = [&store, id](std::int64_t last) { store.truncate_epochs(id, last); };
       ctx.on_log = [&log, tag = tags[i]](const std::string& line) { log(tag + line); };

@@ -20,6 +20,8 @@ struct TrialContext {
   std::function<void(const EpochMetrics&)> on_epoch;
   // The run continues after `last_epoch` (0 = from scratch): later rows go.
   std::function<void(std::int64_t last_epoch)> on_resume;
+  // After each checkpoint written in trial_dir (the store may copy it).
+  std::function<void(const std::string& file)> on_checkpoint;
   // Polled between steps: stop, keeping the last completed epoch.
   std::function<bool()> should_stop;
   // Lines worth showing (epoch summaries); the worker prefixes the label.

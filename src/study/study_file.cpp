@@ -35,7 +35,7 @@ std::string get_string(const json& doc, const char* key, const std::string& file
 void check_values(const std::string& key, const json& values, const std::string& where) {
   const ConfigField* field = find_config_field(key);
   if (!field) fail(where + key, "unknown key (see `lrtune train --help` for the keys)");
-  if (!field->identity)
+  if (!field->identity())
     fail(where + key, "does not change results (it is not part of a trial's identity), so "
                       "sweeping it would repeat the same trial; set it in [base] or on the "
                       "command line");

@@ -57,6 +57,7 @@ TrainHooks train_hooks(const TrialContext& ctx) {
   hooks.on_epoch = ctx.on_epoch;
   hooks.on_resume = ctx.on_resume;
   hooks.should_stop = ctx.should_stop;
+  hooks.on_checkpoint = ctx.on_checkpoint;
   if (ctx.on_log)
     hooks.on_log = [log = ctx.on_log](const std::string& line, bool transient) {
       if (!transient) log(line);

@@ -68,7 +68,8 @@ WorkerSummary run_worker(Store& store, TrialRunner& runner, const WorkerOptions&
     log(tag + (trial.attempts > 1 ? "resuming" : "starting") + " trial " + id);
 
     TrialContext ctx;
-    ctx.trial_dir = (std::filesystem::path(opts.study_dir) / "trials" / id).string();
+    ctx.trial_dir = store.trial_dir(id);  // checkpoints live where the store keeps them
+    ctx.on_checkpoint = [&](const std::string& file) { store.save_checkpoint(id, file); };
     ctx.on_epoch = [&](const EpochMetrics& m) { store.put_epoch(id, m); };
     ctx.on_resume = [&](std::int64_t last) { store.truncate_epochs(id, last); };
     ctx.on_log = [&](const std::string& line) { log(tag + line); };

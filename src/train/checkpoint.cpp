@@ -1,4 +1,5 @@
-// Checkpoint archive layout: "model", "optimizer" (sub-archives), "epoch", "config".
+// Checkpoint archive layout: "model", "optimizer" (sub-archives), "epoch",
+// "config" (identity JSON) and, from lrtune 0.2, "schedule" (state JSON).
 #include "train/checkpoint.h"
 
 #include <cstdio>
@@ -11,16 +12,27 @@
 namespace lrtune {
 namespace fs = std::filesystem;
 
+bool same_identity(const std::string& stored, const TrainConfig& cfg) {
+  try {
+    TrainConfig from_file;
+    apply_json(from_file, nlohmann::json::parse(stored), "checkpoint");
+    return identity_json(from_file) == identity_json(cfg);
+  } catch (const std::exception&) {
+    return false;  // not JSON, or keys this lrtune does not know
+  }
+}
+
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer& optimizer, std::int64_t epoch,
-                     const std::string& config_identity) {
+                     const TrainConfig& cfg, const nlohmann::json& schedule_state) {
   torch::serialize::OutputArchive archive, model_archive, optim_archive;
   model.save(model_archive);
   optimizer.save(optim_archive);
   archive.write("model", model_archive);
   archive.write("optimizer", optim_archive);
   archive.write("epoch", torch::tensor(epoch, torch::kInt64));
-  archive.write("config", c10::IValue(config_identity));
+  archive.write("config", c10::IValue(identity_json(cfg).dump()));
+  archive.write("schedule", c10::IValue(schedule_state.dump()));
   const std::string tmp = path + ".tmp";
   try {
     archive.save_to(tmp);
@@ -32,10 +44,10 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   if (ec) throw StoreError(path + ": cannot replace checkpoint: " + ec.message());
 }
 
-std::optional<std::int64_t> load_checkpoint(const std::string& path, torch::nn::Module& model,
-                                            torch::optim::Optimizer& optimizer,
-                                            const std::string& config_identity,
-                                            const torch::Device& device) {
+std::optional<LoadedCheckpoint> load_checkpoint(const std::string& path, torch::nn::Module& model,
+                                                torch::optim::Optimizer& optimizer,
+                                                const TrainConfig& cfg,
+                                                const torch::Device& device) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   torch::serialize::InputArchive archive, model_archive, optim_archive;
@@ -48,19 +60,26 @@ std::optional<std::int64_t> load_checkpoint(const std::string& path, torch::nn::
     throw StoreError(path + ": unreadable checkpoint (" + e.what_without_backtrace() +
                      "); delete it to start the run over");
   }
-  if (!stored_config.isString() || stored_config.toStringRef() != config_identity)
+  if (!stored_config.isString() || !same_identity(stored_config.toStringRef(), cfg))
     throw StoreError(path + ": checkpoint was made with a different configuration; " +
                      "refusing to mix results (use a new output directory)");
+  LoadedCheckpoint out;
   try {
     archive.read("model", model_archive);
     archive.read("optimizer", optim_archive);
     archive.read("epoch", epoch);
     model.load(model_archive);
     optimizer.load(optim_archive);
+    c10::IValue schedule;
+    if (archive.try_read("schedule", schedule) && schedule.isString())
+      out.schedule_state = nlohmann::json::parse(schedule.toStringRef(), nullptr, false);
   } catch (const c10::Error& e) {
     throw StoreError(path + ": damaged checkpoint (" + e.what_without_backtrace() + ")");
   }
-  return epoch.item<std::int64_t>();
+  if (out.schedule_state.is_discarded())
+    throw StoreError(path + ": damaged checkpoint (schedule state is not JSON)");
+  out.epoch = epoch.item<std::int64_t>();
+  return out;
 }
 
 }  // namespace lrtune

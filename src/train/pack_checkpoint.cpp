@@ -28,11 +28,10 @@ typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
 }
 
 torch::optim::SGDOptions sgd_options(const TrainConfig& cfg) {
-  return torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).dampening(cfg.dampening)
-      .nesterov(cfg.nesterov).weight_decay(cfg.weight_decay);
+  return torch::optim::SGDOptions(cfg.lr).momentum(cfg.real("momentum"))
+      .dampening(cfg.real("dampening")).nesterov(cfg.flag("nesterov"))
+      .weight_decay(cfg.weight_decay);
 }
-
-std::string identity_of(const TrainConfig& cfg) { return to_json(cfg, /*identity_only=*/true).dump(); }
 
 // The packed parameter index of each of the single model's parameters.
 std::vector<std::size_t> packed_index(const PackedCnn& model, const ReferenceCnn& single) {
@@ -52,7 +51,7 @@ void save_copy_checkpoint(const std::string& path, const PackedCnn& model, Packe
   single.to(model->parameters().front().device());
   model->store_copy(k, single);
   torch::optim::SGD sgd(single.parameters(), sgd_options(cfg));
-  const bool has_momentum = cfg.momentum != 0 && optimizer.uses_momentum() &&
+  const bool has_momentum = cfg.real("momentum") != 0 && optimizer.uses_momentum() &&
                             optimizer.started()[k].item<bool>();
   if (has_momentum) {
     const auto params = single.parameters();
@@ -64,7 +63,7 @@ void save_copy_checkpoint(const std::string& path, const PackedCnn& model, Packe
       sgd.state()[state_key(sgd.state(), params[i])] = std::move(state);
     }
   }
-  save_checkpoint(path, single, sgd, epoch, identity_of(cfg));
+  save_checkpoint(path, single, sgd, epoch, cfg);
 }
 
 std::optional<std::int64_t> load_copy_checkpoint(const std::string& path, PackedCnn& model,
@@ -74,8 +73,9 @@ std::optional<std::int64_t> load_copy_checkpoint(const std::string& path, Packed
   ReferenceCnn single;
   single.to(device);
   torch::optim::SGD sgd(single.parameters(), sgd_options(cfg));
-  const auto epoch = load_checkpoint(path, single, sgd, identity_of(cfg), device);
-  if (!epoch) return std::nullopt;
+  const auto loaded = load_checkpoint(path, single, sgd, cfg, device);
+  if (!loaded) return std::nullopt;
+  const std::optional<std::int64_t> epoch = loaded->epoch;
   model->load_copy(k, single);
   if (!optimizer.uses_momentum()) return epoch;
   torch::NoGradGuard no_grad;

@@ -14,6 +14,7 @@
 #include "model/packed_cnn.h"
 #include "model/reference_cnn.h"
 #include "optim/packed_sgd.h"
+#include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "train/autocast.h"
 #include "train/meters.h"
@@ -120,6 +121,14 @@ PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const Cifar10&
   for (const auto& cfg : configs_) {
     cfg.validate();
     if (!packable(cfg)) throw ConfigError("pack: model '" + cfg.model + "' cannot be packed");
+    if (!optimizer_kind(cfg.optimizer).packs)
+      throw ConfigError("pack: optimizer '" + cfg.optimizer +
+                        "' cannot be trained in a pack (only sgd can); run with --pack 1");
+    const auto probe = make_schedule(cfg, {cfg.epochs, 1});
+    if (probe->momentum(0, 0) || !probe->state().is_null())
+      throw ConfigError("pack: schedule '" + cfg.schedule +
+                        "' sets the momentum or keeps state, which packs do not support; run "
+                        "with --pack 1");
     if (pack_key(cfg) != key)
       throw ConfigError("pack: trials differ in model, batch size, epochs, split or device");
   }
@@ -151,7 +160,8 @@ void PackTrainer::build_model() {
                                                        : options_.channels_last == 1);
   std::vector<SgdSettings> settings;
   for (const auto& c : configs_)
-    settings.push_back({c.momentum, c.dampening, c.nesterov, c.weight_decay});
+    settings.push_back({c.real("momentum"), c.real("dampening"), c.flag("nesterov"),
+                        c.weight_decay});
   optimizer_ = std::make_unique<PackedSgd>(model_->parameters(), settings);
   alive_ = torch::ones({K}, torch::dtype(torch::kBool).device(device_));
 }
@@ -193,9 +203,10 @@ bool PackTrainer::train_epoch(std::int64_t epoch, PackMeter& meter, std::vector<
   batches_->start_epoch(epoch);
   // Every copy's rate for every step of the epoch, uploaded once: [steps, K].
   std::vector<double> rates(static_cast<std::size_t>(steps * K));
+  std::vector<std::unique_ptr<Schedule>> schedules;
+  for (const auto& c : configs_) schedules.push_back(make_schedule(c, {c.epochs, steps}));
   for (std::int64_t s = 0; s < steps; ++s)
-    for (std::int64_t k = 0; k < K; ++k)
-      rates[s * K + k] = learning_rate(configs_[k], epoch, s, steps);
+    for (std::int64_t k = 0; k < K; ++k) rates[s * K + k] = schedules[k]->lr(epoch, s);
   for (std::int64_t k = 0; k < K; ++k) last_lr[k] = rates[(steps - 1) * K + k];
   const auto lr_table = torch::tensor(rates, torch::kFloat64).view({steps, K}).to(device_, torch::kFloat32);
   torch::manual_seed(mix_seed(pack_seed_, streams::kDropout + static_cast<std::uint64_t>(epoch)));

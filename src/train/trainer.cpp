@@ -11,6 +11,7 @@
 #include "data/batcher.h"
 #include "data/split.h"
 #include "model/network.h"
+#include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
 #include "train/meters.h"
@@ -47,20 +48,6 @@ Evaluation evaluate(Network& model, const BatchMaker& maker, const std::vector<s
     meter.add(torch::nn::functional::cross_entropy(logits, y), logits, y);
   }
   return {meter.mean_loss(), meter.accuracy()};
-}
-
-void set_lr(torch::optim::SGD& opt, double lr) {
-  for (auto& group : opt.param_groups())
-    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-}
-
-// LibTorch 1.13 does not restore hyper-parameters when loading an optimizer.
-void set_hyper_parameters(torch::optim::SGD& opt, const TrainConfig& cfg) {
-  for (auto& group : opt.param_groups()) {
-    auto& o = static_cast<torch::optim::SGDOptions&>(group.options());
-    o.lr(cfg.lr).momentum(cfg.momentum).dampening(cfg.dampening).nesterov(cfg.nesterov)
-        .weight_decay(cfg.weight_decay);
-  }
 }
 
 std::string summary_line(const TrainConfig& cfg, const EpochMetrics& m) {
@@ -110,24 +97,24 @@ RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
   for (std::int64_t i = 0; i < data.test.size(); ++i) test_idx[i] = i;
 
   torch::manual_seed(mix_seed(seed, streams::kInit));
-  auto model = build_model(cfg.model);
+  auto model = build_model(cfg);
   model->to(device);
   if (on_cpu) to_channels_last(*model);
-  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(cfg.lr));
-  set_hyper_parameters(optimizer, cfg);
+  auto optimizer = build_optimizer(model->parameters(), cfg);
+  const auto n_train = static_cast<std::int64_t>(split.train.size());
+  const std::int64_t steps = (n_train + cfg.batch_size - 1) / cfg.batch_size;
+  auto schedule = make_schedule(cfg, {cfg.epochs, steps});
 
-  const std::string identity = to_json(cfg, /*identity_only=*/true).dump();
   std::int64_t start_epoch = 0;
-  if (auto done = load_checkpoint(checkpoint_path, *model, optimizer, identity, device)) {
-    start_epoch = *done;
-    set_hyper_parameters(optimizer, cfg);
+  if (auto done = load_checkpoint(checkpoint_path, *model, optimizer->torch(), cfg, device)) {
+    start_epoch = done->epoch;
+    optimizer->restore_hyper_parameters();
+    schedule->load_state(done->schedule_state);
     if (on_cpu) to_channels_last(*model);
     if (hooks.on_resume) hooks.on_resume(start_epoch);
     log("resuming after epoch " + std::to_string(start_epoch) + " from " + checkpoint_path, false);
   }
 
-  const auto n_train = static_cast<std::int64_t>(split.train.size());
-  const std::int64_t steps = (n_train + cfg.batch_size - 1) / cfg.batch_size;
   RunOutcome outcome;
   outcome.epochs_completed = start_epoch;
   AccuracyMeter meter(device);
@@ -147,18 +134,19 @@ RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
         outcome.message = "stopped during epoch " + std::to_string(epoch + 1);
         return outcome;
       }
-      lr = learning_rate(cfg, epoch, step, steps);
-      set_lr(optimizer, lr);
+      lr = schedule->lr(epoch, step);
+      optimizer->set_lr(lr);
+      if (auto momentum = schedule->momentum(epoch, step)) optimizer->set_momentum(*momentum);
       const std::int64_t begin = step * cfg.batch_size;
       Batch batch = train_maker.make(order, begin, std::min(n_train, begin + cfg.batch_size),
                                      cfg.augment == "flipcrop" ? &augment_rng : nullptr);
       auto x = batch.images.to(device, /*non_blocking=*/true);
       auto y = batch.labels.to(device, /*non_blocking=*/true);
-      optimizer.zero_grad();
+      optimizer->torch().zero_grad();
       auto logits = model->forward(x);
       auto loss = torch::nn::functional::cross_entropy(logits, y);
       loss.backward();
-      optimizer.step();
+      optimizer->torch().step();
       meter.add(loss, logits, y);
       if (hooks.on_log && epoch_clock.seconds() - last_report >= kProgressEverySeconds) {
         last_report = epoch_clock.seconds();
@@ -195,7 +183,9 @@ RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
       log("diverged: " + outcome.message, false);
       return outcome;
     }
-    save_checkpoint(checkpoint_path, *model, optimizer, epoch + 1, identity);
+    schedule->observe(m);
+    save_checkpoint(checkpoint_path, *model, optimizer->torch(), epoch + 1, cfg, schedule->state());
+    if (hooks.on_checkpoint) hooks.on_checkpoint(checkpoint_path);
   }
   outcome.status = RunStatus::done;
   return outcome;

@@ -17,6 +17,9 @@ struct TrainHooks {
   // When a checkpoint is found: the run continues after `last_epoch`; stores
   // should drop rows after it.
   std::function<void(std::int64_t last_epoch)> on_resume;
+  // After each checkpoint is written (a store that shares checkpoints across
+  // hosts copies it).
+  std::function<void(const std::string& path)> on_checkpoint;
   // Polled between steps; true stops the run, keeping the last checkpoint.
   std::function<bool()> should_stop;
   // Progress lines (in-epoch progress and epoch summaries); nullptr = silent.

@@ -43,8 +43,8 @@ TEST(Schedule, StepAndExponential) {
   TrainConfig c;
   c.lr = 1.0;
   c.schedule = "step";
-  c.step_size = 3;
-  c.gamma = 0.5;
+  c.set("step_size", 3);
+  c.set("gamma", 0.5);
   expect_table(c, 4, {{0, 0, 1.0}, {2, 3, 1.0}, {3, 0, 0.5}, {5, 3, 0.5}, {6, 0, 0.25}});
   c.schedule = "exponential";
   expect_table(c, 4, {{0, 2, 1.0}, {1, 0, 0.5}, {3, 3, 0.125}});
@@ -53,7 +53,7 @@ TEST(Schedule, StepAndExponential) {
 TEST(Schedule, CosineGoesFromLrToMinLrPerStep) {
   TrainConfig c;
   c.lr = 0.1;
-  c.min_lr = 0.001;
+  c.set("min_lr", 0.001);
   c.schedule = "cosine";
   c.epochs = 10;
   const int64_t steps = 5;
@@ -80,8 +80,8 @@ TEST(Schedule, FractionalWarmupAndWarmupInFrontOfMultiStep) {
   expect_table(c, 4, {{0, 0, 0.15}, {0, 1, 0.3}, {0, 2, 0.3}});
   c.warmup_epochs = 1;
   c.schedule = "multistep";
-  c.milestones = {1};
-  c.gamma = 0.1;
+  c.set("milestones", nlohmann::json::array({1}));
+  c.set("gamma", 0.1);
   expect_table(c, 2, {{0, 0, 0.15}, {0, 1, 0.3}, {1, 0, 0.03}});
 }
 

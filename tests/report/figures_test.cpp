@@ -10,7 +10,7 @@
 #include "report/figures.h"
 #include "report/series.h"
 #include "report/study.h"
-#include "report/fake_store.h"
+#include "support/fake_store.h"
 #include "support/test_support.h"
 
 namespace lrtune::report {

@@ -13,7 +13,7 @@
 #include "report/escape.h"
 #include "report/html.h"
 #include "report/report.h"
-#include "report/fake_store.h"
+#include "support/fake_store.h"
 #include "support/test_support.h"
 
 namespace lrtune::report {

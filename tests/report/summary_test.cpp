@@ -6,7 +6,7 @@
 #include "report/study.h"
 #include "report/summary.h"
 #include "report/tables.h"
-#include "report/fake_store.h"
+#include "support/fake_store.h"
 
 namespace lrtune::report {
 namespace {

@@ -62,7 +62,8 @@ class SqliteStoreTest : public ::testing::Test {
 TEST_F(SqliteStoreTest, CreatesSchemaInWalModeWithVersion) {
   auto store = open_sqlite_store(db);
   EXPECT_EQ(sql_value(db, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(sql_value(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(sql_value(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+            std::to_string(kStoreSchemaVersion));
   store.reset();
   EXPECT_NO_THROW(open_sqlite_store(db));  // reopening an existing one
 }
@@ -198,16 +199,20 @@ TEST_F(SqliteStoreTest, ReleaseKeepsEpochsAndMakesItClaimable) {
 }
 
 TEST_F(SqliteStoreTest, StaleHeartbeatLetsAnotherWorkerTakeOver) {
-  auto a = open_sqlite_store(db);
-  auto b = open_sqlite_store(db);
+  // Both connections judge staleness by the store's clock, here a manual one.
+  auto clock = std::make_shared<double>(1000.0);
+  SqliteOptions opts;
+  opts.clock = [clock] { return *clock; };
+  auto a = open_sqlite_store(db, opts);
+  auto b = open_sqlite_store(db, opts);
   a->add_trial(spec("t"));
   ASSERT_TRUE(a->claim_trial({"t"}, "host-a", 1, 0.3));
   EXPECT_FALSE(b->claim_trial({"t"}, "host-b", 2, 0.3));  // fresh heartbeat
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  *clock += 0.2;
   a->heartbeat("t");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  *clock += 0.2;
   EXPECT_FALSE(b->claim_trial({"t"}, "host-b", 2, 0.3));  // the beat kept it
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  *clock += 0.4;
   auto taken = b->claim_trial({"t"}, "host-b", 2, 0.3);
   ASSERT_TRUE(taken);
   EXPECT_EQ(taken->attempts, 2);

@@ -54,11 +54,11 @@ TEST(ShippedStudies, PartFiveIsTheReferenceSchedule) {
   apply_json(cfg, e.trials[0].config, "part5");
   EXPECT_EQ(cfg.epochs, 200);
   EXPECT_DOUBLE_EQ(cfg.lr, 0.01);
-  EXPECT_DOUBLE_EQ(cfg.momentum, 0.9);
-  EXPECT_TRUE(cfg.nesterov);
+  EXPECT_DOUBLE_EQ(cfg.real("momentum"), 0.9);
+  EXPECT_TRUE(cfg.flag("nesterov"));
   EXPECT_EQ(cfg.schedule, "multistep");
-  EXPECT_EQ(cfg.milestones, (std::vector<std::int64_t>{50, 100, 150}));
-  EXPECT_DOUBLE_EQ(cfg.gamma, 0.2);
+  EXPECT_EQ(cfg.int_list("milestones"), (std::vector<std::int64_t>{50, 100, 150}));
+  EXPECT_DOUBLE_EQ(cfg.real("gamma"), 0.2);
 }
 
 }  // namespace

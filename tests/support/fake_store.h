@@ -1,10 +1,11 @@
-// An in-memory Store holding a fabricated study, for report tests: reports
+// An in-memory Store, and a fabricated study in it for report tests: reports
 // read only through the Store interface, so no database is needed.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,16 +14,23 @@
 
 namespace lrtune::test {
 
+// Keeps the whole Store contract (tests/store/store_conformance_test.cpp runs
+// the same cases against it as against SQLite), on a manual clock.
 class FakeStore : public Store {
  public:
   std::optional<StudyInfo> info;
   std::vector<TrialRecord> records;
   std::map<std::string, std::vector<EpochMetrics>> rows;
+  double clock = 1000.0;  // the store's clock: tests move it by hand
+  std::string dir = "fake-store";  // trial_dir() root
 
   void put_study(const StudyInfo& i) override { info = i; }
   std::optional<StudyInfo> study() override { return info; }
   void add_trial(const TrialSpec& spec) override {
-    if (!trial(spec.id)) records.push_back(TrialRecord{spec});
+    if (!find(spec.id)) {
+      records.push_back(TrialRecord{spec});
+      records.back().status = RunStatus::pending;
+    }
   }
   std::vector<TrialRecord> trials() override {
     auto out = records;
@@ -30,26 +38,59 @@ class FakeStore : public Store {
     return out;
   }
   std::optional<TrialRecord> trial(const std::string& id) override {
-    for (const auto& r : records)
+    for (const auto& r : trials())
       if (r.spec.id == id) return r;
     return std::nullopt;
   }
-  std::optional<TrialRecord> claim_trial(const std::vector<std::string>&, const std::string&,
-                                         std::int64_t, double) override {
+  std::optional<TrialRecord> claim_trial(const std::vector<std::string>& ids,
+                                         const std::string& host, std::int64_t pid,
+                                         double stale_after_s) override {
+    for (const auto& id : ids) {
+      TrialRecord* r = find(id);
+      if (!r) continue;
+      const bool free = r->status == RunStatus::pending ||
+                        (r->status == RunStatus::running && clock - r->heartbeat_at > stale_after_s);
+      if (!free) continue;
+      r->status = RunStatus::running;
+      r->host = host;
+      r->pid = pid;
+      r->heartbeat_at = clock;
+      if (r->started_at == 0) r->started_at = clock;
+      r->ended_at = 0;
+      r->error.clear();
+      ++r->attempts;
+      ++r->lease;
+      claims[id] = r->lease;
+      return trial(id);
+    }
     return std::nullopt;
   }
-  void heartbeat(const std::string&) override {}
-  void finish_trial(const std::string& id, RunStatus status, const std::string& error) override {
-    for (auto& r : records)
-      if (r.spec.id == id) {
-        r.status = status;
-        r.error = error;
-      }
+  void heartbeat(const std::string& id) override {
+    if (TrialRecord* r = writable(id)) r->heartbeat_at = clock;
   }
-  void release_trial(const std::string&) override {}
-  // Nothing is ever claimed here, so nothing is held by a dead worker.
-  bool holds(const std::string&) override { return true; }
-  bool release_orphan(const std::string&, const std::string&, std::int64_t) override { return false; }
+  void finish_trial(const std::string& id, RunStatus status, const std::string& error) override {
+    if (TrialRecord* r = writable(id)) {
+      r->status = status;
+      r->error = error;
+      r->ended_at = r->heartbeat_at = clock;
+    }
+    claims.erase(id);
+  }
+  void release_trial(const std::string& id) override {
+    if (TrialRecord* r = writable(id)) r->status = RunStatus::pending;
+    claims.erase(id);
+  }
+  bool holds(const std::string& id) override {
+    auto it = claims.find(id);
+    TrialRecord* r = find(id);
+    return it != claims.end() && r && r->status == RunStatus::running && r->lease == it->second;
+  }
+  bool release_orphan(const std::string& id, const std::string& host, std::int64_t pid) override {
+    TrialRecord* r = find(id);
+    if (!r || r->status != RunStatus::running || r->host != host || r->pid != pid) return false;
+    r->status = RunStatus::pending;
+    return true;
+  }
   int retry_failed(const std::vector<std::string>& ids) override {
     int n = 0;
     for (auto& r : records)
@@ -61,12 +102,36 @@ class FakeStore : public Store {
     return n;
   }
   void set_trial_info(const std::string& id, const nlohmann::json& i) override {
-    for (auto& r : records)
-      if (r.spec.id == id) r.info = i;
+    if (TrialRecord* r = find(id)) r->info = i;
   }
-  void put_epoch(const std::string& id, const EpochMetrics& m) override { rows[id].push_back(m); }
-  void truncate_epochs(const std::string&, std::int64_t) override {}
-  std::vector<EpochMetrics> epochs(const std::string& id) override { return rows[id]; }
+  void put_epoch(const std::string& id, const EpochMetrics& m) override {
+    if (claims.count(id) && !holds(id))
+      throw StoreError("fake store: trial " + id + " was taken over; epoch not recorded");
+    if (!find(id)) throw StoreError("fake store: no trial " + id);
+    auto& list = rows[id];
+    auto it = std::find_if(list.begin(), list.end(), [&](const EpochMetrics& e) { return e.epoch >= m.epoch; });
+    if (it != list.end() && it->epoch == m.epoch) *it = m;  // replace, as SQLite does
+    else list.insert(it, m);
+  }
+  void truncate_epochs(const std::string& id, std::int64_t last_epoch) override {
+    auto& list = rows[id];
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const EpochMetrics& e) { return e.epoch > last_epoch; }),
+               list.end());
+  }
+  std::vector<EpochMetrics> epochs(const std::string& id) override {
+    auto it = rows.find(id);
+    return it == rows.end() ? std::vector<EpochMetrics>{} : it->second;
+  }
+  double now() override { return clock; }
+  std::string trial_dir(const std::string& id) override { return dir + "/trials/" + id; }
+  void save_checkpoint(const std::string& id, const std::string&) override { saved.insert(id); }
+  bool fetch_checkpoint(const std::string& id, const std::string&) override {
+    return saved.count(id) > 0;
+  }
+
+  std::map<std::string, std::int64_t> claims;  // trial id -> lease of this object's claim
+  std::set<std::string> saved;                 // trials with a saved checkpoint
 
   // Adds a trial with the given status and (val_acc, test_acc) per epoch;
   // other metrics are derived so every figure has something to draw.
@@ -79,6 +144,7 @@ class FakeStore : public Store {
     spec.epochs_total = epochs_total;
     records.push_back(TrialRecord{spec});
     records.back().status = status;
+    auto& list = rows[id];
     for (std::size_t i = 0; i < val_test.size(); ++i) {
       EpochMetrics m;
       m.epoch = static_cast<std::int64_t>(i + 1);
@@ -92,8 +158,20 @@ class FakeStore : public Store {
       m.seconds = seconds_per_epoch;
       if (first_bad_epoch && m.epoch >= first_bad_epoch)
         m.train_loss = std::numeric_limits<double>::quiet_NaN();
-      rows[id].push_back(m);
+      list.push_back(m);
     }
+  }
+
+ private:
+  TrialRecord* find(const std::string& id) {
+    for (auto& r : records)
+      if (r.spec.id == id) return &r;
+    return nullptr;
+  }
+  // The record, unless this object claimed it and has lost the lease since.
+  TrialRecord* writable(const std::string& id) {
+    if (claims.count(id) && !holds(id)) return nullptr;
+    return find(id);
   }
 };
 

@@ -1,6 +1,8 @@
 // Helpers shared by the tests.
 #include "support/test_support.h"
 
+#include "train/builtin_kinds.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,3 +85,8 @@ int run_command(const std::string& command, std::string* output) {
 }
 
 }  // namespace lrtune::test
+
+namespace {
+// Every test sees the shipped kinds, as `lrtune` does from main().
+const bool kKindsRegistered = (lrtune::register_builtin_kinds(), true);
+}  // namespace

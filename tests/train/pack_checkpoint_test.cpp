@@ -21,16 +21,16 @@ struct SmallPack {
   std::unique_ptr<PackedSgd> sgd;
   std::vector<TrainConfig> configs = std::vector<TrainConfig>(3);
   SmallPack() {
-    configs[0].momentum = 0.9;
-    configs[1].momentum = 0.0;
-    configs[2].momentum = 0.5;
-    configs[2].dampening = 0.1;
+    configs[0].set("momentum", 0.9);
+    configs[1].set("momentum", 0.0);
+    configs[2].set("momentum", 0.5);
+    configs[2].set("dampening", 0.1);
     std::vector<SgdSettings> s;
     for (std::int64_t k = 0; k < 3; ++k) {
       torch::manual_seed(k);
       ReferenceCnn single(0.0);
       model->load_copy(k, single);
-      s.push_back({configs[k].momentum, configs[k].dampening, false, 0.0});
+      s.push_back({configs[k].real("momentum"), configs[k].real("dampening"), false, 0.0});
     }
     sgd = std::make_unique<PackedSgd>(model->parameters(), s);
   }
@@ -53,11 +53,9 @@ TEST(PackCheckpoint, CopiesBecomeRunTrainingCheckpointsAndComeBack) {
   // Read as run_training would: one momentum buffer per parameter.
   ReferenceCnn single(0.0);
   torch::optim::SGD plain(single.parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-  const auto epoch = load_checkpoint(path, single, plain,
-                                     to_json(a.configs[0], /*identity_only=*/true).dump(),
-                                     torch::kCPU);
-  ASSERT_TRUE(epoch.has_value());
-  EXPECT_EQ(*epoch, 7);
+  const auto loaded = load_checkpoint(path, single, plain, a.configs[0], torch::kCPU);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->epoch, 7);
   EXPECT_EQ(plain.state().size(), 10u);
 
   // Into copy 2 of another pack: weights and momentum arrive unchanged.

@@ -22,7 +22,7 @@ TrainConfig gpu_config(double lr, std::int64_t seed) {
   c.batch_size = 32;
   c.eval_batch_size = 100;
   c.lr = lr;
-  c.momentum = 0.9;
+  c.set("momentum", 0.9);
   c.epochs = 5;
   c.device = "cuda";
   c.seed = seed;

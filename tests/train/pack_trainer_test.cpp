@@ -29,8 +29,8 @@ TrainConfig tiny_config(double lr, double momentum, bool nesterov, std::int64_t 
   c.batch_size = 16;
   c.eval_batch_size = 100;
   c.lr = lr;
-  c.momentum = momentum;
-  c.nesterov = nesterov;
+  c.set("momentum", momentum);
+  c.set("nesterov", nesterov);
   c.epochs = 5;
   c.device = "cpu";
   c.threads = kThreads;

@@ -22,8 +22,8 @@ TrainConfig tiny_config() {
   c.batch_size = 32;
   c.eval_batch_size = 64;
   c.lr = 0.02;
-  c.momentum = 0.9;
-  c.nesterov = true;
+  c.set("momentum", 0.9);
+  c.set("nesterov", true);
   c.epochs = 6;
   c.device = "cpu";
   c.threads = 2;
@@ -82,7 +82,7 @@ TEST(Trainer, ResumeEqualsUninterruptedRun) {
   cfg.epochs = 4;
   cfg.warmup_epochs = 1;
   cfg.schedule = "multistep";
-  cfg.milestones = {2};
+  cfg.set("milestones", nlohmann::json::array({2}));
   auto straight = train_collect(cfg, d.data, (d.dir.path() / "a.pt").string());
 
   // Stop in the middle of epoch 3 (steps 0..13 per epoch), then resume.

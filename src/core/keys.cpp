@@ -1,0 +1,148 @@
+// The declaration table of kinds and their keys.
+#include "core/keys.h"
+
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/errors.h"
+
+namespace lrtune {
+namespace {
+
+using json = nlohmann::json;
+
+struct Declarations {
+  std::mutex mu;
+  std::vector<std::shared_ptr<const KindDecl>> kinds;
+  std::vector<DeclaredKey> keys;
+  unsigned generation = 0;
+};
+
+Declarations& table() {
+  static Declarations d;
+  return d;
+}
+
+std::string number_text(double v) {
+  json j = v;
+  return j.dump();
+}
+
+}  // namespace
+
+const char* type_name(KeyType t) {
+  switch (t) {
+    case KeyType::real: return "NUMBER";
+    case KeyType::integer: return "INT";
+    case KeyType::boolean: return "BOOL";
+    case KeyType::text: return "TEXT";
+    case KeyType::int_list: return "INT,INT,...";
+  }
+  return "?";
+}
+
+std::function<std::optional<std::string>(const json&)> in_range(double lo, double hi, bool lo_open,
+                                                                 bool hi_open) {
+  return [=](const json& v) -> std::optional<std::string> {
+    if (!v.is_number()) return std::nullopt;
+    const double x = v.get<double>();
+    const bool ok = (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi);
+    if (ok) return std::nullopt;
+    std::string range = std::string(lo_open ? "(" : "[") + number_text(lo) + ", " +
+                        (std::isinf(hi) ? std::string("inf") : number_text(hi)) +
+                        (hi_open ? ")" : "]");
+    return "must be in " + range + ", got " + v.dump();
+  };
+}
+
+std::function<std::optional<std::string>(const json&)> at_least(double lo) {
+  return [=](const json& v) -> std::optional<std::string> {
+    if (!v.is_number() || v.get<double>() >= lo) return std::nullopt;
+    return "must be >= " + number_text(lo) + ", got " + v.dump();
+  };
+}
+
+std::function<std::optional<std::string>(const json&)> positive() {
+  return [](const json& v) -> std::optional<std::string> {
+    if (!v.is_number() || v.get<double>() > 0) return std::nullopt;
+    return "must be > 0, got " + v.dump();
+  };
+}
+
+void KeyCheck::need(bool ok, const std::string& key, const std::string& what) const {
+  if (!ok) fail(key, what);
+}
+
+void KeyCheck::fail(const std::string& key, const std::string& what) const {
+  throw ConfigError(source + ": " + key + ": " + what);
+}
+
+void declare_kind(const KindDecl& kind) {
+  Declarations& d = table();
+  std::lock_guard lock(d.mu);
+  for (const auto& k : d.kinds)
+    if (k->family == kind.family && k->name == kind.name)
+      throw std::logic_error(kind.family + " kind '" + kind.name + "' is declared twice");
+  for (const auto& spec : kind.keys) {
+    for (auto& known : d.keys) {
+      if (known.spec.name != spec.name) continue;
+      if (known.spec.type != spec.type || known.spec.default_value != spec.default_value)
+        throw std::logic_error("key '" + spec.name + "' of " + kind.family + " " + kind.name +
+                               " differs in type or default from its declaration by " +
+                               known.owners.front());
+    }
+  }
+  for (const auto& spec : kind.keys) {
+    bool found = false;
+    for (auto& known : d.keys)
+      if (known.spec.name == spec.name) {
+        known.owners.push_back(kind.family + " " + kind.name);
+        found = true;
+      }
+    if (!found) d.keys.push_back({spec, {kind.family + " " + kind.name}});
+  }
+  d.kinds.push_back(std::make_shared<const KindDecl>(kind));
+  ++d.generation;
+}
+
+std::vector<std::shared_ptr<const KindDecl>> declared_kinds(const std::string& family) {
+  Declarations& d = table();
+  std::lock_guard lock(d.mu);
+  std::vector<std::shared_ptr<const KindDecl>> out;
+  for (const auto& k : d.kinds)
+    if (k->family == family) out.push_back(k);
+  return out;
+}
+
+std::shared_ptr<const KindDecl> find_kind(const std::string& family, const std::string& name) {
+  for (const auto& k : declared_kinds(family))
+    if (k->name == name) return k;
+  return nullptr;
+}
+
+std::string kind_names(const std::string& family) {
+  std::string out;
+  for (const auto& k : declared_kinds(family)) out += (out.empty() ? "" : ", ") + k->name;
+  return out.empty() ? "none registered" : out;
+}
+
+const std::vector<DeclaredKey>& declared_keys() {
+  // Registration happens at start-up, before any configuration is read, so
+  // readers see a table that no longer changes.
+  return table().keys;
+}
+
+const DeclaredKey* find_declared_key(const std::string& name) {
+  for (const auto& k : declared_keys())
+    if (k.spec.name == name) return &k;
+  return nullptr;
+}
+
+unsigned declaration_generation() {
+  Declarations& d = table();
+  std::lock_guard lock(d.mu);
+  return d.generation;
+}
+
+}  // namespace lrtune

@@ -1,0 +1,24 @@
+// The optimizers and schedules that ship with lrtune, one file each under
+// optimizers/ and schedules/. A new kind is one such file plus one line in
+// register_builtin_optim_kinds() (builtin_kinds.cpp).
+#pragma once
+#include "optim/optimizer.h"
+#include "optim/schedule.h"
+
+namespace lrtune {
+
+OptimizerKind sgd_optimizer();
+
+ScheduleKind constant_schedule();
+ScheduleKind multistep_schedule();
+ScheduleKind step_schedule();
+ScheduleKind exponential_schedule();
+ScheduleKind cosine_schedule();
+
+// `gamma`, shared by the decaying schedules (one declaration, one default).
+KeySpec decay_gamma_key();
+
+// Registers every kind above; later calls do nothing.
+void register_builtin_optim_kinds();
+
+}  // namespace lrtune

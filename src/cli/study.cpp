@@ -199,7 +199,6 @@ int run_worker_process(const WorkerArgs& a) {
   const auto first = store->trial(ids.front());
   const nlohmann::json first_config = first ? first->spec.config : nlohmann::json::object();
   WorkerOptions wo;
-  wo.study_dir = a.dir;
   wo.ids = ids;
   wo.host = host_name();
   wo.pid = static_cast<std::int64_t>(getpid());

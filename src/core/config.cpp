@@ -172,9 +172,7 @@ json toml_to_json(const toml::node& node) {
 void check_kind(const TrainConfig& cfg, const char* family, const std::string& name,
                 const KeyCheck& check) {
   auto kind = find_kind(family, name);
-  const std::string what = std::string(family) == "model" ? "network" : family;
-  check.need(kind != nullptr, family,
-             "unknown " + what + " '" + name + "' (known: " + kind_names(family) + ")");
+  check.need(kind != nullptr, family, unknown_kind_message(family, name));
   if (kind->validate) kind->validate(cfg, check);
 }
 

@@ -127,6 +127,11 @@ std::string kind_names(const std::string& family) {
   return out.empty() ? "none registered" : out;
 }
 
+std::string unknown_kind_message(const std::string& family, const std::string& name) {
+  const std::string what = family == "model" ? "network" : family;
+  return "unknown " + what + " '" + name + "' (known: " + kind_names(family) + ")";
+}
+
 const std::vector<DeclaredKey>& declared_keys() {
   // Registration happens at start-up, before any configuration is read, so
   // readers see a table that no longer changes.

@@ -67,6 +67,8 @@ std::vector<std::shared_ptr<const KindDecl>> declared_kinds(const std::string& f
 std::shared_ptr<const KindDecl> find_kind(const std::string& family, const std::string& name);
 // "sgd, adam" for messages.
 std::string kind_names(const std::string& family);
+// "unknown optimizer 'x' (known: sgd)"; models say "network".
+std::string unknown_kind_message(const std::string& family, const std::string& name);
 // Every key declared by a kind, first declaration order; with the kinds that declare it.
 struct DeclaredKey {
   KeySpec spec;

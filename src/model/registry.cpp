@@ -3,25 +3,21 @@
 
 #include <torch/torch.h>
 
-#include "core/errors.h"
+#include "core/kind_table.h"
 #include "model/network.h"
 #include "model/reference_cnn.h"
 
 namespace lrtune {
 namespace {
 
-std::vector<ModelKind>& kinds() {
-  static std::vector<ModelKind> k;
+KindTable<ModelKind>& kinds() {
+  static KindTable<ModelKind> k("model");
   return k;
 }
 
 }  // namespace
 
-void register_model(ModelKind kind) {
-  kind.decl.family = "model";
-  declare_kind(kind.decl);  // throws when the name is taken
-  kinds().push_back(std::move(kind));
-}
+void register_model(ModelKind kind) { kinds().add(std::move(kind)); }
 
 void register_builtin_models() {
   static std::once_flag once;
@@ -35,21 +31,14 @@ void register_builtin_models() {
 
 std::vector<const ModelKind*> model_kinds() {
   std::vector<const ModelKind*> out;
-  for (const auto& k : kinds()) out.push_back(&k);
+  for (const auto& k : kinds().all()) out.push_back(&k);
   return out;
 }
 
-bool model_exists(const std::string& name) {
-  for (const auto& k : kinds())
-    if (k.decl.name == name) return true;
-  return false;
-}
+bool model_exists(const std::string& name) { return kinds().find(name) != nullptr; }
 
 std::shared_ptr<Network> build_model(const TrainConfig& cfg) {
-  for (const auto& k : kinds())
-    if (k.decl.name == cfg.model) return k.build(cfg);
-  throw ConfigError("model: unknown network '" + cfg.model + "' (known: " +
-                    kind_names("model") + ")");
+  return kinds().get(cfg.model).build(cfg);
 }
 
 std::shared_ptr<Network> build_model(const std::string& name) {

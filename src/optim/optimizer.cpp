@@ -1,34 +1,21 @@
 // The optimizer registry.
 #include "optim/optimizer.h"
 
-#include <map>
-
-#include "core/errors.h"
+#include "core/kind_table.h"
 
 namespace lrtune {
 namespace {
 
-std::map<std::string, OptimizerKind>& kinds() {
-  static std::map<std::string, OptimizerKind> k;
+KindTable<OptimizerKind>& kinds() {
+  static KindTable<OptimizerKind> k("optimizer");
   return k;
 }
 
 }  // namespace
 
-void register_optimizer(OptimizerKind kind) {
-  kind.decl.family = "optimizer";
-  declare_kind(kind.decl);  // throws when the name is taken
-  const std::string name = kind.decl.name;
-  kinds().emplace(name, std::move(kind));
-}
+void register_optimizer(OptimizerKind kind) { kinds().add(std::move(kind)); }
 
-const OptimizerKind& optimizer_kind(const std::string& name) {
-  auto it = kinds().find(name);
-  if (it == kinds().end())
-    throw ConfigError("optimizer: unknown optimizer '" + name +
-                      "' (known: " + kind_names("optimizer") + ")");
-  return it->second;
-}
+const OptimizerKind& optimizer_kind(const std::string& name) { return kinds().get(name); }
 
 std::unique_ptr<TrainOptimizer> build_optimizer(std::vector<torch::Tensor> params,
                                                 const TrainConfig& cfg) {

@@ -2,15 +2,14 @@
 #include "optim/schedule.h"
 
 #include <cmath>
-#include <map>
 
-#include "core/errors.h"
+#include "core/kind_table.h"
 
 namespace lrtune {
 namespace {
 
-std::map<std::string, ScheduleKind>& kinds() {
-  static std::map<std::string, ScheduleKind> k;
+KindTable<ScheduleKind>& kinds() {
+  static KindTable<ScheduleKind> k("schedule");
   return k;
 }
 
@@ -53,19 +52,10 @@ std::unique_ptr<Schedule> rate_function(std::function<double(std::int64_t, std::
   return std::make_unique<RateFunction>(std::move(lr));
 }
 
-void register_schedule(ScheduleKind kind) {
-  kind.decl.family = "schedule";
-  declare_kind(kind.decl);  // throws when the name is taken
-  const std::string name = kind.decl.name;
-  kinds().emplace(name, std::move(kind));
-}
+void register_schedule(ScheduleKind kind) { kinds().add(std::move(kind)); }
 
 std::unique_ptr<Schedule> make_schedule(const TrainConfig& cfg, const ScheduleContext& ctx) {
-  auto it = kinds().find(cfg.schedule);
-  if (it == kinds().end())
-    throw ConfigError("schedule: unknown schedule '" + cfg.schedule +
-                      "' (known: " + kind_names("schedule") + ")");
-  auto schedule = it->second.make(cfg, ctx);
+  auto schedule = kinds().get(cfg.schedule).make(cfg, ctx);
   const double warmup_steps = cfg.warmup_epochs * static_cast<double>(ctx.steps_per_epoch);
   if (warmup_steps <= 0) return schedule;
   return std::make_unique<WarmedUp>(std::move(schedule), warmup_steps, ctx.steps_per_epoch);

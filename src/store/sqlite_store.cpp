@@ -47,16 +47,7 @@ class SqliteStore final : public Store {
     resolve();
     sqlite::Transaction tx(db_);
     const double t = clock();
-    if (study_id_ == 0) {
-      Stmt find(db_, "SELECT study_id FROM studies WHERE name = ?");
-      find.bind(1, info.name);
-      if (find.step()) study_id_ = find.integer(0);
-    }
-    if (study_id_ == 0) {
-      Stmt(db_, "INSERT INTO studies (name, created_at, updated_at) VALUES (?, ?, ?)")
-          .bind(1, info.name).bind(2, t).bind(3, t).run();
-      study_id_ = sqlite3_last_id();
-    }
+    if (study_id_ == 0) study_id_ = create_study(info.name);
     Stmt(db_, "UPDATE studies SET name = ?, description = ?, spec = ?, trial_ids = ?,"
               " declared = 1, updated_at = ? WHERE study_id = ?")
         .bind(1, info.name).bind(2, info.description).bind(3, info.spec.dump())
@@ -264,9 +255,7 @@ class SqliteStore final : public Store {
   // or add_trial creates it), several without a name is an error.
   void bind_study() {
     if (!options_.study.empty()) {
-      Stmt q(db_, "SELECT study_id FROM studies WHERE name = ?");
-      q.bind(1, options_.study);
-      if (q.step()) study_id_ = q.integer(0);
+      study_id_ = study_id_of(options_.study);
       return;
     }
     Stmt q(db_, "SELECT study_id, name FROM studies ORDER BY study_id");
@@ -289,19 +278,22 @@ class SqliteStore final : public Store {
 
   // Inside a transaction: a study to add trials to (`lrtune train` has no study file).
   void ensure_study() {
-    if (study_id_ != 0) return;
-    const double t = clock();
-    Stmt(db_, "INSERT OR IGNORE INTO studies (name, created_at, updated_at) VALUES (?, ?, ?)")
-        .bind(1, options_.study).bind(2, t).bind(3, t).run();
-    Stmt q(db_, "SELECT study_id FROM studies WHERE name = ?");
-    q.bind(1, options_.study);
-    if (q.step()) study_id_ = q.integer(0);
+    if (study_id_ == 0) study_id_ = create_study(options_.study);
   }
 
-  std::int64_t sqlite3_last_id() {
-    Stmt q(db_, "SELECT last_insert_rowid()");
-    q.step();
-    return q.integer(0);
+  // The id of the study called `name`, 0 when there is none.
+  std::int64_t study_id_of(const std::string& name) {
+    Stmt q(db_, "SELECT study_id FROM studies WHERE name = ?");
+    q.bind(1, name);
+    return q.step() ? q.integer(0) : 0;
+  }
+
+  // Inside a transaction: the study called `name`, created when absent.
+  std::int64_t create_study(const std::string& name) {
+    const double t = clock();
+    Stmt(db_, "INSERT OR IGNORE INTO studies (name, created_at, updated_at) VALUES (?, ?, ?)")
+        .bind(1, name).bind(2, t).bind(3, t).run();
+    return study_id_of(name);
   }
 
   double clock() {
@@ -382,15 +374,6 @@ class SqliteStore final : public Store {
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, SqliteOptions options) {
   return std::make_unique<SqliteStore>(path, std::move(options));
-}
-
-std::vector<std::string> sqlite_study_names(const std::string& path) {
-  sqlite::Db db(path);
-  sqlite::open_schema(db);
-  std::vector<std::string> out;
-  Stmt q(db, "SELECT name FROM studies ORDER BY study_id");
-  while (q.step()) out.push_back(q.text(0));
-  return out;
 }
 
 }  // namespace lrtune

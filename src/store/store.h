@@ -135,7 +135,4 @@ struct SqliteOptions {
 // one whose schema is newer than this lrtune's, in one line.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, SqliteOptions options = {});
 
-// The names of the studies in a results database, in creation order.
-std::vector<std::string> sqlite_study_names(const std::string& path);
-
 }  // namespace lrtune

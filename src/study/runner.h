@@ -14,7 +14,7 @@
 namespace lrtune {
 
 struct TrialContext {
-  std::string trial_dir;  // <study_dir>/trials/<id>: checkpoint and files of this trial
+  std::string trial_dir;  // Store::trial_dir(id): checkpoint and files of this trial
   // After each completed epoch, before its checkpoint (rows are replaced, so a
   // redone epoch is never duplicated).
   std::function<void(const EpochMetrics&)> on_epoch;

@@ -12,7 +12,6 @@
 namespace lrtune {
 
 struct WorkerOptions {
-  std::string study_dir;          // trials live in <study_dir>/trials/<id>
   std::vector<std::string> ids;   // the current study file's trials, in order
   std::string host;
   std::int64_t pid = 0;

@@ -48,7 +48,6 @@ class PackWorkerTest : public ::testing::Test {
   }
   WorkerOptions options() const {
     WorkerOptions wo;
-    wo.study_dir = tmp.str();
     wo.ids = ids;
     wo.host = host_name();
     wo.pid = 1;

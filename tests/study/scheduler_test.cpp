@@ -49,7 +49,6 @@ class StudySchedulerTest : public ::testing::Test {
 
   WorkerOptions worker_options(std::int64_t pid) const {
     WorkerOptions wo;
-    wo.study_dir = tmp.str();
     wo.ids = ids;
     wo.host = host_name();
     wo.pid = pid;

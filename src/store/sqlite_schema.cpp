@@ -65,7 +65,7 @@ json parse_or_fail(const std::string& text, const std::string& what, const Db& d
 }
 
 // lrtune 0.1 hashed all of its identity keys; today's ids hash only the values
-// that differ from the defaults. Ids that are not 0.1 hashes ("train", the id
+// that differ from the defaults. Ids that are not 0.1 hashes ("run", the id
 // of a `lrtune train` run) stay as they are.
 std::map<std::string, std::string> v1_id_map(Db& db) {
   std::map<std::string, std::string> out;

@@ -1,6 +1,6 @@
 // The Store on one SQLite file (WAL mode), shared by all workers of its
 // studies: claims are BEGIN IMMEDIATE transactions, epoch rows are keyed
-// (trial, epoch), checkpoints are files beside the database.
+// (trial, epoch) and keep NaN as NULL, checkpoints are files beside the database.
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -190,10 +190,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     resolve();
     sqlite::Transaction tx(db_);
-    if (claims_.count(id) && !holds_locked(id))
-      throw StoreError(db_.path() + ": trial " + id +
-                       " was taken over by another worker; this worker's epoch " +
-                       std::to_string(m.epoch) + " is not recorded");
+    refuse_if_lost(id, "this worker's epoch " + std::to_string(m.epoch) + " is not recorded");
     const std::int64_t seq = trial_seq(id);
     std::string cols = "trial_seq, epoch", marks = "?, ?";
     for (const auto& f : metric_fields()) {
@@ -211,9 +208,12 @@ class SqliteStore final : public Store {
   void truncate_epochs(const std::string& id, std::int64_t last_epoch) override {
     std::lock_guard lock(mu_);
     resolve();
+    sqlite::Transaction tx(db_);
+    refuse_if_lost(id, "its epochs after " + std::to_string(last_epoch) + " are not deleted");
     Stmt(db_, "DELETE FROM epochs WHERE trial_seq = (SELECT seq FROM trials WHERE study_id = ?"
               " AND id = ?) AND epoch > ?")
         .bind(1, study_id_).bind(2, id).bind(3, last_epoch).run();
+    tx.commit();
   }
 
   std::vector<EpochMetrics> epochs(const std::string& id) override {
@@ -310,6 +310,14 @@ class SqliteStore final : public Store {
     return q.integer(0);
   }
 
+  // Epoch writes of a worker that lost its lease are refused, not dropped:
+  // the worker learns it must stop.
+  void refuse_if_lost(const std::string& id, const std::string& what) {
+    if (claims_.count(id) && !holds_locked(id))
+      throw StoreError(db_.path() + ": trial " + id +
+                       " was taken over by another worker; " + what);
+  }
+
   bool holds_locked(const std::string& id) {
     auto it = claims_.find(id);
     if (it == claims_.end()) return false;
@@ -350,6 +358,8 @@ class SqliteStore final : public Store {
 
   // Runs "UPDATE trials SET <set> WHERE <this trial>" -- only while this store
   // still holds the claim's lease if it claimed the trial. `bind` fills ?1..?9.
+  // A claim is dropped only by a write that took effect: one that lost the
+  // lease keeps it, so every later write of this worker stays fenced.
   template <typename Bind>
   void update_held(const std::string& id, const std::string& set, Bind bind, bool drop_claim) {
     auto it = claims_.find(id);
@@ -360,7 +370,7 @@ class SqliteStore final : public Store {
     s.bind(10, study_id_).bind(11, id);
     if (it != claims_.end()) s.bind(12, it->second);
     s.run();
-    if (drop_claim && it != claims_.end()) claims_.erase(it);
+    if (drop_claim && it != claims_.end() && db_.changes() > 0) claims_.erase(it);
   }
 
   std::mutex mu_;  // one connection, used by a worker and its heartbeat thread

@@ -52,15 +52,16 @@ struct TrialRecord {
   std::int64_t epochs_done = 0;  // rows in the epoch table
   std::int64_t attempts = 0;     // times the trial was claimed (1 = never resumed)
   std::int64_t lease = 0;        // bumped by every claim: the holder's fencing token
-  nlohmann::json info;           // provenance of the last run: versions, device, threads
+  nlohmann::json info;           // provenance of the last run: versions, device, threads ({} if none)
 };
 
 // A Store object acts for the process that opened it: once it has claimed a
 // trial, its heartbeat, finish, release and epoch writes for that trial take
 // effect only while it still holds the claim's lease (a stale heartbeat may
-// have let another worker take over). Writes to trials it did not claim are
-// unconditional. Times (claims, heartbeats, staleness) are the store's clock,
-// never the client's.
+// have let another worker take over); a write refused so leaves the claim as
+// it was, so later ones are refused too. Writes to trials it did not claim
+// are unconditional. Times (claims, heartbeats, staleness) are the store's
+// clock, never the client's.
 class Store {
  public:
   virtual ~Store() = default;
@@ -101,11 +102,15 @@ class Store {
 
   // Inserts or replaces the row (trial, epoch): redoing an epoch never
   // duplicates it. Refused (StoreError) for a trial this object claimed and
-  // no longer holds.
+  // no longer holds, and for a trial not in the study. Every field comes back
+  // as it went in, non-finite ones too: a NaN (the loss of a diverged epoch)
+  // as NaN, an infinity as the same infinity.
   virtual void put_epoch(const std::string& id, const EpochMetrics& m) = 0;
   // Deletes rows after `last_epoch` (used on resume from an older checkpoint).
+  // Refused (StoreError), deleting nothing, for a trial this object claimed and
+  // no longer holds.
   virtual void truncate_epochs(const std::string& id, std::int64_t last_epoch) = 0;
-  virtual std::vector<EpochMetrics> epochs(const std::string& id) = 0;
+  virtual std::vector<EpochMetrics> epochs(const std::string& id) = 0;  // by epoch
 
   // The store's clock, unix seconds: what leases and staleness are judged by.
   virtual double now() = 0;

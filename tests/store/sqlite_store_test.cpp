@@ -1,9 +1,10 @@
-// The SQLite store: schema and its version, WAL, claims across connections,
-// stale heartbeats, owner-only writes, epoch rows replaced and truncated.
+// What only the SQLite store does: its schema version and WAL mode, the
+// migration of lrtune 0.1 databases, many studies in one file, its own clock,
+// and claims across connections. The Store contract itself is in
+// store_conformance_test.cpp.
 #include <chrono>
-#include <cmath>
+#include <filesystem>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -14,11 +15,15 @@
 
 #include "core/errors.h"
 #include "store/store.h"
+#include "study/expand.h"
+#include "study/study_file.h"
 #include "support/test_support.h"
 
 namespace lrtune {
 namespace {
+namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string sql_value(const std::string& db, const std::string& sql) {
   sqlite3* h = nullptr;
@@ -40,9 +45,7 @@ void sql_exec(const std::string& db, const std::string& sql) {
   sqlite3_close(h);
 }
 
-TrialSpec spec(const std::string& id, std::int64_t epochs = 3) {
-  return {id, "label " + id, {{"lr", 0.1}}, 0, epochs};
-}
+TrialSpec spec(const std::string& id) { return {id, "label " + id, {{"lr", 0.1}}, 0, 3}; }
 
 std::string store_error(const std::function<void()>& f) {
   try {
@@ -51,6 +54,13 @@ std::string store_error(const std::function<void()>& f) {
     return e.what();
   }
   return "(no error)";
+}
+
+// lrtune 0.1's results (tests/fixtures/make-v0.1-results.sh), copied to `to`.
+fs::path copy_v01_fixture(const std::string& part, const fs::path& to) {
+  const fs::path from = fs::path(LRTUNE_SOURCE_DIR) / "tests/fixtures/v0.1-results" / part;
+  fs::copy(from, to, fs::copy_options::recursive);
+  return to / "results.sqlite";
 }
 
 class SqliteStoreTest : public ::testing::Test {
@@ -68,12 +78,22 @@ TEST_F(SqliteStoreTest, CreatesSchemaInWalModeWithVersion) {
   EXPECT_NO_THROW(open_sqlite_store(db));  // reopening an existing one
 }
 
-TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
+TEST_F(SqliteStoreTest, RefusesANewerDatabaseInOneLine) {
   open_sqlite_store(db);
   sql_exec(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
   const std::string msg = store_error([&] { open_sqlite_store(db); });
   EXPECT_THAT(msg, HasSubstr(db));
   EXPECT_THAT(msg, HasSubstr("schema version 99"));
+  EXPECT_THAT(msg, HasSubstr("upgrade lrtune"));
+  EXPECT_THAT(msg, Not(HasSubstr("\n")));
+}
+
+TEST_F(SqliteStoreTest, RefusesAVersionNoLrtuneWrote) {
+  open_sqlite_store(db);
+  sql_exec(db, "UPDATE meta SET value = 'banana' WHERE key = 'schema_version'");
+  const std::string msg = store_error([&] { open_sqlite_store(db); });
+  EXPECT_THAT(msg, HasSubstr("schema version banana"));
+  EXPECT_THAT(msg, HasSubstr("not one lrtune wrote"));
 }
 
 TEST_F(SqliteStoreTest, RefusesOtherFiles) {
@@ -85,171 +105,100 @@ TEST_F(SqliteStoreTest, RefusesOtherFiles) {
   EXPECT_THAT(store_error([&] { open_sqlite_store(text); }), HasSubstr(text));
 }
 
-TEST_F(SqliteStoreTest, StudyRoundTrip) {
-  auto store = open_sqlite_store(db);
-  EXPECT_FALSE(store->study());
-  store->put_study({"part1", "learning rates", {{"file", "part1.toml"}}, {"b", "a"}});
-  store->put_study({"part1", "learning rates", {{"file", "part1.toml"}}, {"a", "c"}});
-  auto info = open_sqlite_store(db)->study();
+// After upgrading, rerunning the same study file finds its trials done: the
+// migrated ids are today's ids of the same configurations, and each trial
+// keeps its epochs and its checkpoint folder.
+TEST_F(SqliteStoreTest, MigratesAStudyOfLrtune01) {
+  const fs::path dir = tmp.path() / "tiny";
+  const std::string path = copy_v01_fixture("studies-out/tiny", dir).string();
+  auto store = open_sqlite_store(path);
+  EXPECT_EQ(sql_value(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  const auto expansion = expand_study(read_study_file(
+      (fs::path(LRTUNE_SOURCE_DIR) / "tests/fixtures/v0.1-results/tiny.toml").string()));
+  const auto info = store->study();
   ASSERT_TRUE(info);
-  EXPECT_EQ(info->name, "part1");
-  EXPECT_EQ(info->spec["file"], "part1.toml");
-  EXPECT_EQ(info->trial_ids, (std::vector<std::string>{"a", "c"}));
-}
-
-TEST_F(SqliteStoreTest, AddTrialKeepsTheFirstAndTheOrder) {
-  auto store = open_sqlite_store(db);
-  store->add_trial(spec("b"));
-  store->add_trial(spec("a"));
-  TrialSpec again = spec("b");
-  again.label = "changed";
-  store->add_trial(again);
-  const auto all = store->trials();
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].spec.id, "b");
-  EXPECT_EQ(all[0].spec.label, "label b");
-  EXPECT_EQ(all[0].spec.config["lr"], 0.1);
-  EXPECT_EQ(all[0].status, RunStatus::pending);
-  EXPECT_EQ(all[1].spec.id, "a");
-  EXPECT_FALSE(store->trial("zzz"));
-}
-
-TEST_F(SqliteStoreTest, PutEpochReplacesAndKeepsNan) {
-  auto store = open_sqlite_store(db);
-  store->add_trial(spec("t"));
-  EpochMetrics m;
-  m.epoch = 1;
-  m.val_acc = 0.25;
-  store->put_epoch("t", m);
-  m.val_acc = 0.5;
-  m.train_loss = std::numeric_limits<double>::quiet_NaN();
-  m.test_loss = std::numeric_limits<double>::infinity();
-  store->put_epoch("t", m);  // the same epoch again: replaced, not duplicated
-  const auto rows = store->epochs("t");
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].val_acc, 0.5);
-  EXPECT_TRUE(std::isnan(rows[0].train_loss));
-  EXPECT_TRUE(std::isinf(rows[0].test_loss));
-  EXPECT_EQ(store->trial("t")->epochs_done, 1);
-}
-
-TEST_F(SqliteStoreTest, TruncateDropsLaterEpochsOnly) {
-  auto store = open_sqlite_store(db);
-  store->add_trial(spec("t", 5));
-  store->add_trial(spec("u", 5));
-  for (int e = 1; e <= 4; ++e) {
-    EpochMetrics m;
-    m.epoch = e;
-    store->put_epoch("t", m);
-    store->put_epoch("u", m);
+  EXPECT_EQ(info->name, "tiny");
+  EXPECT_EQ(info->trial_ids, expansion.ids());
+  for (const auto& p : info->spec["points"])
+    EXPECT_TRUE(store->trial(p["id"].get<std::string>())) << p.dump();
+  const auto trials = store->trials();
+  ASSERT_EQ(trials.size(), 2u);
+  for (const auto& t : trials) {
+    EXPECT_EQ(t.status, RunStatus::done) << t.spec.label;
+    EXPECT_EQ(t.epochs_done, 2) << t.spec.label;
+    const std::string checkpoint = (fs::path(store->trial_dir(t.spec.id)) / "checkpoint.pt").string();
+    EXPECT_TRUE(store->fetch_checkpoint(t.spec.id, checkpoint)) << t.spec.label;
   }
-  store->truncate_epochs("t", 2);
-  ASSERT_EQ(store->epochs("t").size(), 2u);
-  EXPECT_EQ(store->epochs("t").back().epoch, 2);
-  EXPECT_EQ(store->epochs("u").size(), 4u);
-  store->truncate_epochs("t", 0);
-  EXPECT_TRUE(store->epochs("t").empty());
+  for (const char* old_id : {"c3d0edcba55fc0d9", "69f6680fafc12925"}) {  // 0.1's ids
+    EXPECT_FALSE(store->trial(old_id)) << old_id;
+    EXPECT_FALSE(fs::exists(dir / "trials" / old_id)) << old_id;
+  }
+  const auto& lr05 = trials[0].spec.label == "lr=0.05" ? trials[0] : trials[1];
+  ASSERT_EQ(lr05.spec.label, "lr=0.05");
+  EXPECT_EQ(store->epochs(lr05.spec.id).at(0).val_acc, 0.38);
 }
 
-TEST_F(SqliteStoreTest, ClaimFollowsIdOrderAndOnlyThoseIds) {
-  auto store = open_sqlite_store(db);
-  for (const char* id : {"a", "b", "c"}) store->add_trial(spec(id));
-  auto first = store->claim_trial({"c", "a"}, "h", 7, 60);
-  ASSERT_TRUE(first);
-  EXPECT_EQ(first->spec.id, "c");
-  EXPECT_EQ(first->status, RunStatus::running);
-  EXPECT_EQ(first->host, "h");
-  EXPECT_EQ(first->pid, 7);
-  EXPECT_EQ(first->attempts, 1);
-  EXPECT_GT(first->started_at, 0);
-  EXPECT_EQ(store->claim_trial({"c", "a"}, "h", 7, 60)->spec.id, "a");
-  EXPECT_FALSE(store->claim_trial({"c", "a"}, "h", 7, 60));  // "b" is not asked for
+// `lrtune train --resume` of a run that 0.1 stopped after its first epoch.
+TEST_F(SqliteStoreTest, MigratesATrainRunOfLrtune01) {
+  const std::string path = copy_v01_fixture("runs/partial", tmp.path() / "partial").string();
+  auto store = open_sqlite_store(path);
+  EXPECT_FALSE(store->study());
+  const auto run = store->trial("run");  // not a 0.1 hash: the id stays
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->status, RunStatus::pending);
+  EXPECT_EQ(run->epochs_done, 1);
+  EXPECT_EQ(store->epochs("run").at(0).lr, 0.02);
+  ASSERT_TRUE(store->claim_trial({"run"}, "h", 1, 0));
+  EXPECT_EQ(store->trial("run")->attempts, 2);
 }
 
-TEST_F(SqliteStoreTest, FinishRecordsStatusErrorAndEnd) {
+TEST_F(SqliteStoreTest, OneFileHoldsManyStudies) {
+  SqliteOptions one, two;
+  one.study = "part1";
+  two.study = "part2";
+  auto a = open_sqlite_store(db, one);
+  auto b = open_sqlite_store(db, two);
+  a->put_study({"part1", "one", {}, {"t"}});
+  b->put_study({"part2", "two", {}, {"t"}});
+  a->add_trial(spec("t"));  // the same id in both studies: two trials
+  b->add_trial(spec("t"));
+  ASSERT_TRUE(a->claim_trial({"t"}, "h", 1, 60));
+  EXPECT_EQ(b->trial("t")->status, RunStatus::pending);
+  EXPECT_EQ(open_sqlite_store(db, one)->study()->description, "one");
+  EXPECT_EQ(open_sqlite_store(db, two)->study()->description, "two");
+  const std::string msg = store_error([&] { open_sqlite_store(db); });
+  EXPECT_THAT(msg, HasSubstr("holds 2 studies ('part1', 'part2'); name the one you mean"));
+}
+
+TEST_F(SqliteStoreTest, UnnamedStoreActsForTheOnlyStudy) {
+  auto unnamed = open_sqlite_store(db);  // before the study exists
+  SqliteOptions named;
+  named.study = "part1";
+  open_sqlite_store(db, named)->put_study({"part1", "one", {}, {}});
+  ASSERT_TRUE(unnamed->study());
+  EXPECT_EQ(unnamed->study()->name, "part1");
+  EXPECT_EQ(open_sqlite_store(db)->study()->name, "part1");
+}
+
+TEST_F(SqliteStoreTest, WithoutAnInjectedClockTimeIsTheDatabaseMachines) {
   auto store = open_sqlite_store(db);
+  const double wall = std::chrono::duration<double>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_NEAR(store->now(), wall, 5.0);
   store->add_trial(spec("t"));
-  ASSERT_TRUE(store->claim_trial({"t"}, "h", 1, 60));
-  EXPECT_TRUE(store->holds("t"));
-  store->finish_trial("t", RunStatus::failed, "out of memory");
-  const auto t = store->trial("t");
-  EXPECT_EQ(t->status, RunStatus::failed);
-  EXPECT_EQ(t->error, "out of memory");
-  EXPECT_GE(t->ended_at, t->started_at);
-  EXPECT_FALSE(store->claim_trial({"t"}, "h", 1, 60));  // finished trials stay finished
-  EXPECT_EQ(store->retry_failed({"t"}), 1);
-  EXPECT_EQ(store->trial("t")->status, RunStatus::pending);
-  EXPECT_EQ(store->trial("t")->error, "");
-}
-
-TEST_F(SqliteStoreTest, ReleaseKeepsEpochsAndMakesItClaimable) {
-  auto store = open_sqlite_store(db);
-  store->add_trial(spec("t"));
-  ASSERT_TRUE(store->claim_trial({"t"}, "h", 1, 60));
-  EpochMetrics m;
-  m.epoch = 1;
-  store->put_epoch("t", m);
-  store->set_trial_info("t", {{"threads", 2}});
-  store->release_trial("t");
-  auto again = store->claim_trial({"t"}, "h", 2, 60);
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->attempts, 2);
-  EXPECT_EQ(again->epochs_done, 1);
-  EXPECT_EQ(again->info["threads"], 2);
-}
-
-TEST_F(SqliteStoreTest, StaleHeartbeatLetsAnotherWorkerTakeOver) {
-  // Both connections judge staleness by the store's clock, here a manual one.
-  auto clock = std::make_shared<double>(1000.0);
-  SqliteOptions opts;
-  opts.clock = [clock] { return *clock; };
-  auto a = open_sqlite_store(db, opts);
-  auto b = open_sqlite_store(db, opts);
-  a->add_trial(spec("t"));
-  ASSERT_TRUE(a->claim_trial({"t"}, "host-a", 1, 0.3));
-  EXPECT_FALSE(b->claim_trial({"t"}, "host-b", 2, 0.3));  // fresh heartbeat
-  *clock += 0.2;
-  a->heartbeat("t");
-  *clock += 0.2;
-  EXPECT_FALSE(b->claim_trial({"t"}, "host-b", 2, 0.3));  // the beat kept it
-  *clock += 0.4;
-  auto taken = b->claim_trial({"t"}, "host-b", 2, 0.3);
-  ASSERT_TRUE(taken);
-  EXPECT_EQ(taken->attempts, 2);
-  EXPECT_FALSE(a->holds("t"));
-  EXPECT_TRUE(b->holds("t"));
-  // The old owner's late writes change nothing.
-  const double beat = b->trial("t")->heartbeat_at;
-  a->heartbeat("t");
-  a->finish_trial("t", RunStatus::done);
-  auto t = b->trial("t");
-  EXPECT_EQ(t->status, RunStatus::running);
-  EXPECT_EQ(t->host, "host-b");
-  EXPECT_EQ(t->heartbeat_at, beat);
-  b->finish_trial("t", RunStatus::done);
-  EXPECT_EQ(a->trial("t")->status, RunStatus::done);
-}
-
-TEST_F(SqliteStoreTest, ReleaseOrphanNeedsTheRecordedOwner) {
-  auto store = open_sqlite_store(db);
-  store->add_trial(spec("t"));
-  ASSERT_TRUE(store->claim_trial({"t"}, "h", 41, 60));
-  EXPECT_FALSE(store->release_orphan("t", "h", 42));
-  EXPECT_FALSE(store->release_orphan("t", "other", 41));
-  EXPECT_TRUE(store->release_orphan("t", "h", 41));
-  EXPECT_EQ(store->trial("t")->status, RunStatus::pending);
-  EXPECT_FALSE(store->release_orphan("t", "h", 41));  // no longer running
+  const auto t = store->claim_trial({"t"}, "h", 1, 60);
+  ASSERT_TRUE(t);
+  EXPECT_NEAR(t->started_at, wall, 5.0);
 }
 
 TEST_F(SqliteStoreTest, ClaimsAreAtomicAcrossConnections) {
   constexpr int kTrials = 60, kWorkers = 4;
-  {
-    auto store = open_sqlite_store(db);
-    std::vector<std::string> ids;
-    for (int i = 0; i < kTrials; ++i) store->add_trial(spec("t" + std::to_string(i)));
-  }
   std::vector<std::string> ids;
   for (int i = 0; i < kTrials; ++i) ids.push_back("t" + std::to_string(i));
+  {
+    auto store = open_sqlite_store(db);
+    for (const auto& id : ids) store->add_trial(spec(id));
+  }
   std::mutex mu;
   std::map<std::string, int> claimed_by;
   std::vector<std::thread> workers;
@@ -272,6 +221,7 @@ TEST_F(SqliteStoreTest, ClaimsAreAtomicAcrossConnections) {
   for (const auto& t : store->trials()) {
     EXPECT_EQ(t.status, RunStatus::done);
     EXPECT_EQ(t.attempts, 1);
+    EXPECT_EQ(t.epochs_done, 1);
     EXPECT_EQ(t.pid, claimed_by[t.spec.id]);
   }
 }

@@ -3,9 +3,11 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
-#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,33 +16,54 @@
 
 namespace lrtune::test {
 
-// Keeps the whole Store contract (tests/store/store_conformance_test.cpp runs
-// the same cases against it as against SQLite), on a manual clock.
-class FakeStore : public Store {
- public:
+// What every handle on one fake study sees: the "database".
+struct FakeStoreState {
   std::optional<StudyInfo> info;
   std::vector<TrialRecord> records;
   std::map<std::string, std::vector<EpochMetrics>> rows;
-  double clock = 1000.0;  // the store's clock: tests move it by hand
-  std::string dir = "fake-store";  // trial_dir() root
+  double clock = 1000.0;                           // the store's clock: tests move it by hand
+  std::map<std::string, std::string> checkpoints;  // trial id -> bytes of its last checkpoint
+};
+
+// Keeps the whole Store contract (tests/store/store_conformance_test.cpp runs
+// the same cases against it as against SQLite), on a manual clock. Handles
+// made on one FakeStoreState share the data but not the claims, as two worker
+// processes on one database do; each has its own local folder, as workers on
+// hosts that share no filesystem have, so checkpoints travel through the store.
+class FakeStore : public Store {
+ public:
+  FakeStore() : FakeStore(std::make_shared<FakeStoreState>()) {}
+  explicit FakeStore(std::shared_ptr<FakeStoreState> s) : state(std::move(s)) {}
+  FakeStore(const FakeStore&) = delete;
+  FakeStore& operator=(const FakeStore&) = delete;
+
+  std::shared_ptr<FakeStoreState> state;
+  // The shared data under the names tests fill directly.
+  std::optional<StudyInfo>& info = state->info;
+  std::vector<TrialRecord>& records = state->records;
+  std::map<std::string, std::vector<EpochMetrics>>& rows = state->rows;
+  double& clock = state->clock;
+  std::string dir = "fake-store";  // this handle's local folder: trial_dir() root
+  std::map<std::string, std::int64_t> claims;  // trial id -> lease of this handle's claim
 
   void put_study(const StudyInfo& i) override { info = i; }
   std::optional<StudyInfo> study() override { return info; }
   void add_trial(const TrialSpec& spec) override {
-    if (!find(spec.id)) {
-      records.push_back(TrialRecord{spec});
-      records.back().status = RunStatus::pending;
-    }
+    if (find(spec.id)) return;
+    records.push_back(TrialRecord{spec});
+    records.back().info = nlohmann::json::object();  // as a database's default '{}'
   }
   std::vector<TrialRecord> trials() override {
     auto out = records;
-    for (auto& r : out) r.epochs_done = static_cast<std::int64_t>(rows[r.spec.id].size());
+    for (auto& r : out) r.epochs_done = epochs_done(r.spec.id);
     return out;
   }
   std::optional<TrialRecord> trial(const std::string& id) override {
-    for (const auto& r : trials())
-      if (r.spec.id == id) return r;
-    return std::nullopt;
+    const TrialRecord* r = find(id);
+    if (!r) return std::nullopt;
+    TrialRecord out = *r;
+    out.epochs_done = epochs_done(id);
+    return out;
   }
   std::optional<TrialRecord> claim_trial(const std::vector<std::string>& ids,
                                          const std::string& host, std::int64_t pid,
@@ -68,21 +91,24 @@ class FakeStore : public Store {
   void heartbeat(const std::string& id) override {
     if (TrialRecord* r = writable(id)) r->heartbeat_at = clock;
   }
+  // A handle that lost the lease keeps its claim, so its later writes stay fenced.
   void finish_trial(const std::string& id, RunStatus status, const std::string& error) override {
-    if (TrialRecord* r = writable(id)) {
-      r->status = status;
-      r->error = error;
-      r->ended_at = r->heartbeat_at = clock;
-    }
+    TrialRecord* r = writable(id);
+    if (!r) return;
+    r->status = status;
+    r->error = error;
+    r->ended_at = r->heartbeat_at = clock;
     claims.erase(id);
   }
   void release_trial(const std::string& id) override {
-    if (TrialRecord* r = writable(id)) r->status = RunStatus::pending;
+    TrialRecord* r = writable(id);
+    if (!r) return;
+    r->status = RunStatus::pending;
     claims.erase(id);
   }
   bool holds(const std::string& id) override {
     auto it = claims.find(id);
-    TrialRecord* r = find(id);
+    const TrialRecord* r = find(id);
     return it != claims.end() && r && r->status == RunStatus::running && r->lease == it->second;
   }
   bool release_orphan(const std::string& id, const std::string& host, std::int64_t pid) override {
@@ -105,16 +131,18 @@ class FakeStore : public Store {
     if (TrialRecord* r = find(id)) r->info = i;
   }
   void put_epoch(const std::string& id, const EpochMetrics& m) override {
-    if (claims.count(id) && !holds(id))
-      throw StoreError("fake store: trial " + id + " was taken over; epoch not recorded");
-    if (!find(id)) throw StoreError("fake store: no trial " + id);
+    refuse_if_lost(id, "epoch " + std::to_string(m.epoch) + " not recorded");
+    if (!find(id)) throw StoreError("fake store: no trial " + id + " in this study");
     auto& list = rows[id];
     auto it = std::find_if(list.begin(), list.end(), [&](const EpochMetrics& e) { return e.epoch >= m.epoch; });
     if (it != list.end() && it->epoch == m.epoch) *it = m;  // replace, as SQLite does
     else list.insert(it, m);
   }
   void truncate_epochs(const std::string& id, std::int64_t last_epoch) override {
-    auto& list = rows[id];
+    refuse_if_lost(id, "epochs not truncated");
+    auto it = rows.find(id);
+    if (it == rows.end()) return;
+    auto& list = it->second;
     list.erase(std::remove_if(list.begin(), list.end(),
                               [&](const EpochMetrics& e) { return e.epoch > last_epoch; }),
                list.end());
@@ -125,13 +153,22 @@ class FakeStore : public Store {
   }
   double now() override { return clock; }
   std::string trial_dir(const std::string& id) override { return dir + "/trials/" + id; }
-  void save_checkpoint(const std::string& id, const std::string&) override { saved.insert(id); }
-  bool fetch_checkpoint(const std::string& id, const std::string&) override {
-    return saved.count(id) > 0;
+  // Keeps the file's bytes in the store, as a store without a shared filesystem must.
+  void save_checkpoint(const std::string& id, const std::string& local_file) override {
+    std::ifstream in(local_file, std::ios::binary);
+    if (!in) throw StoreError("fake store: cannot read checkpoint " + local_file);
+    state->checkpoints[id].assign(std::istreambuf_iterator<char>(in), {});
   }
-
-  std::map<std::string, std::int64_t> claims;  // trial id -> lease of this object's claim
-  std::set<std::string> saved;                 // trials with a saved checkpoint
+  bool fetch_checkpoint(const std::string& id, const std::string& local_file) override {
+    auto it = state->checkpoints.find(id);
+    if (it == state->checkpoints.end()) return false;
+    const auto parent = std::filesystem::path(local_file).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    std::ofstream out(local_file, std::ios::binary | std::ios::trunc);
+    out << it->second;
+    if (!out.flush()) throw StoreError("fake store: cannot write checkpoint " + local_file);
+    return true;
+  }
 
   // Adds a trial with the given status and (val_acc, test_acc) per epoch;
   // other metrics are derived so every figure has something to draw.
@@ -144,6 +181,7 @@ class FakeStore : public Store {
     spec.epochs_total = epochs_total;
     records.push_back(TrialRecord{spec});
     records.back().status = status;
+    records.back().info = nlohmann::json::object();
     auto& list = rows[id];
     for (std::size_t i = 0; i < val_test.size(); ++i) {
       EpochMetrics m;
@@ -168,10 +206,18 @@ class FakeStore : public Store {
       if (r.spec.id == id) return &r;
     return nullptr;
   }
-  // The record, unless this object claimed it and has lost the lease since.
+  std::int64_t epochs_done(const std::string& id) const {
+    auto it = rows.find(id);
+    return it == rows.end() ? 0 : static_cast<std::int64_t>(it->second.size());
+  }
+  // The record, unless this handle claimed it and has lost the lease since.
   TrialRecord* writable(const std::string& id) {
     if (claims.count(id) && !holds(id)) return nullptr;
     return find(id);
+  }
+  void refuse_if_lost(const std::string& id, const std::string& what) {
+    if (claims.count(id) && !holds(id))
+      throw StoreError("fake store: trial " + id + " was taken over by another worker; " + what);
   }
 };
 

@@ -1,4 +1,4 @@
-# Embeds the report page's JavaScript and CSS into lrtune_core, so index.html
+# Embeds the report page's JavaScript and CSS into lrtune_report, so index.html
 # is self-contained and the binary needs nothing at run time: uPlot from
 # node_modules/ (`npm ci`, run by scripts/setup.sh) and src/report/assets/.
 # Regenerated on every build; the file is rewritten only when its input changed.
@@ -16,5 +16,5 @@ add_custom_target(lrtune_report_assets
   VERBATIM)
 set_source_files_properties(${LRTUNE_REPORT_ASSETS_CPP} PROPERTIES
   GENERATED TRUE SKIP_PRECOMPILE_HEADERS ON)
-target_sources(lrtune_core PRIVATE ${LRTUNE_REPORT_ASSETS_CPP})
-add_dependencies(lrtune_core lrtune_report_assets)
+target_sources(lrtune_report PRIVATE ${LRTUNE_REPORT_ASSETS_CPP})
+add_dependencies(lrtune_report lrtune_report_assets)

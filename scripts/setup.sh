@@ -17,6 +17,7 @@ packages=(
   chromium                # tests: index.html loads and draws in a headless browser
   libxml2-utils           # tests: xmllint checks that every SVG figure parses
   fonts-dejavu-core       # legible text in figures and screenshots
+  python3                 # tests: the function-length check, fixture scripts
 )
 if [[ ${1:-} == --bench ]]; then
   packages+=(

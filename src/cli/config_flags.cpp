@@ -1,9 +1,32 @@
-// Flags from config_fields().
+// Flags from config_fields(), and checks across flags.
 #include "cli/config_flags.h"
 
 #include <algorithm>
 
+#include "study/expand.h"
+#include "study/study_run.h"
+#include "train/trainer.h"
+
 namespace lrtune::cli {
+namespace {
+
+// Throws at the first of `trials` that would train on the CPU, where bf16 is ignored.
+void refuse_bf16_on_cpu(const std::string& device_flag, const std::vector<TrialSpec>& trials) {
+  for (const auto& t : trials) {
+    const std::string asked =
+        device_flag.empty() ? t.config.value("device", std::string("auto")) : device_flag;
+    if (resolve_device(asked) != "cpu") continue;
+    const std::string where = device_flag.empty()
+                                  ? "trial '" + t.label + "' would train on the CPU (its device: " +
+                                        asked + ")"
+                                  : "the trials would train on the CPU (--device " + asked + ")";
+    throw FlagError("--precision bf16: " + where + ", where bf16 is not available: bf16 autocast "
+                    "is implemented for CUDA packs only; use --precision fp32, or a GPU "
+                    "(--device cuda)");
+  }
+}
+
+}  // namespace
 
 std::string flag_name(const std::string& key) {
   std::string f = key;
@@ -43,6 +66,28 @@ std::string describe_config(const TrainConfig& cfg) {
     out += "  " + key + " " + field_text(cfg, field) + "\n";
   }
   return out;
+}
+
+void check_study_precision(const std::string& precision, const std::string& device_flag,
+                           const std::string& study_file, const Overrides& overrides) {
+  if (precision != "bf16") return;
+  refuse_bf16_on_cpu(device_flag, expand_study(read_study_file(study_file), overrides).trials);
+}
+
+void check_worker_precision(const WorkerSettings& s) {
+  if (s.precision != "bf16") return;
+  if (!s.device.empty()) {
+    refuse_bf16_on_cpu(s.device, {TrialSpec{}});
+    return;
+  }
+  auto store = open_study_store(s.dir);
+  std::vector<std::string> ids = s.ids;
+  if (ids.empty())
+    if (auto info = store->study()) ids = info->trial_ids;
+  std::vector<TrialSpec> trials;
+  for (const auto& id : ids)
+    if (auto t = store->trial(id)) trials.push_back(t->spec);
+  refuse_bf16_on_cpu("", trials);
 }
 
 }  // namespace lrtune::cli

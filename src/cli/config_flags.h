@@ -1,5 +1,6 @@
 // Command-line flags generated from the configuration key table: `--lr 0.1`,
-// `--warmup-epochs 5`, ... one per key, each showing its default in --help.
+// `--warmup-epochs 5`, ... one per key, each showing its default in --help;
+// and the checks of flags that depend on each other.
 #pragma once
 #include <map>
 #include <string>
@@ -7,8 +8,20 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config.h"
+#include "core/errors.h"
+
+namespace lrtune {
+struct Overrides;
+struct WorkerSettings;
+}  // namespace lrtune
 
 namespace lrtune::cli {
+
+// A command-line flag that cannot work as given: main() exits with status 2,
+// as for the flags CLI11 rejects.
+struct FlagError : ConfigError {
+  using ConfigError::ConfigError;
+};
 
 // Flags given on the command line, keyed by configuration key.
 using FlagValues = std::map<std::string, std::string>;
@@ -22,5 +35,15 @@ std::string flag_name(const std::string& key);  // warmup_epochs -> --warmup-epo
 
 // The resolved configuration, one key per line, for the start of a run.
 std::string describe_config(const TrainConfig& cfg);
+
+// `--precision bf16` where a trial would train on the CPU throws FlagError:
+// bf16 autocast is implemented for CUDA packs only, and the CPU path would
+// train in fp32 as if the flag were not there. `device_flag` ("" = each
+// trial's own `device`) is the command's --device. For `study run`: the
+// trials `study_file` expands to with `overrides`; nothing runs before this.
+void check_study_precision(const std::string& precision, const std::string& device_flag,
+                           const std::string& study_file, const Overrides& overrides);
+// The same for `study worker`: the trials it was given, else its study's.
+void check_worker_precision(const WorkerSettings& settings);
 
 }  // namespace lrtune::cli

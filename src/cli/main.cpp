@@ -1,8 +1,10 @@
-// Entry point: dispatches to the subcommand table; the only place errors are caught.
+// Entry point: dispatches to the subcommand table, and turns every error that
+// reaches it into one line and an exit status (2: bad flags; 1: the rest).
 #include <iostream>
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "core/errors.h"
 #include "core/provenance.h"
 #include "train/builtin_kinds.h"
@@ -57,11 +59,15 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; a flag CLI11 rejects exits 2, as any bad flag.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     for (auto& [sub, run] : runs)
       if (sub->parsed()) return run();
+  } catch (const lrtune::cli::FlagError& e) {
+    std::cerr << "lrtune: error: " << e.what() << "\n";
+    return 2;
   } catch (const lrtune::Error& e) {
     std::cerr << "lrtune: error: " << e.what() << "\n";
     return 1;

@@ -19,21 +19,14 @@
 #include "store/store.h"
 #include "study/expand.h"
 #include "study/scheduler.h"
+#include "study/study_run.h"
 #include "study/summary.h"
-#include "study/pack_worker.h"
-#include "study/torch_pack_runner.h"
-#include "study/torch_runner.h"
-#include "study/worker.h"
+#include "study/trial_source.h"
 
 namespace lrtune::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Timing {
-  double stale_after_s = 60;
-  double heartbeat_every_s = 5;
-};
 
 struct RunArgs {
   std::string file, out, device, data, precision = "fp32";
@@ -43,35 +36,18 @@ struct RunArgs {
   std::int64_t epochs = 0, train_subset = -1;
   std::vector<std::string> set;
   bool dry_run = false;
-  Timing timing;
+  StudyTiming timing;
 };
 
+// `lrtune study worker`'s flags, and its comma-separated trial list.
 struct WorkerArgs {
-  std::string dir, trials, device, data, precision = "fp32";
-  std::int64_t threads = 0;
-  int pack = 0;
-  Timing timing;
+  WorkerSettings settings;
+  std::string trials;
 };
 
 void say(const std::string& line) {
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);
-}
-
-std::string db_path(const fs::path& dir) { return (dir / "results.sqlite").string(); }
-
-std::unique_ptr<Store> open_existing(const std::string& dir) {
-  if (!fs::exists(db_path(dir)))
-    throw StoreError(dir + ": no results.sqlite here; `lrtune study run FILE` makes a study "
-                     "directory (default studies-out/<name>)");
-  return open_sqlite_store(db_path(dir));
-}
-
-std::string self_binary() {
-  std::error_code ec;
-  const auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot find the lrtune binary to start workers: " + ec.message());
-  return p.string();
 }
 
 Overrides overrides_of(const RunArgs& a) {
@@ -85,28 +61,6 @@ Overrides overrides_of(const RunArgs& a) {
     o.set.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   return o;
-}
-
-// The child of the scheduler's fork: becomes `lrtune study worker ...`.
-int exec_worker(const std::string& binary, const RunArgs& a, const fs::path& dir,
-                const std::vector<std::string>& ids, std::int64_t threads) {
-  std::string trials;
-  for (const auto& id : ids) trials += (trials.empty() ? "" : ",") + id;
-  std::vector<std::string> args = {binary, "study", "worker", "--dir", dir.string(),
-                                   "--trials", trials, "--threads", std::to_string(threads),
-                                   "--stale-after", std::to_string(a.timing.stale_after_s),
-                                   "--heartbeat-every", std::to_string(a.timing.heartbeat_every_s),
-                                   "--pack", std::to_string(a.pack), "--precision", a.precision};
-  if (!a.device.empty()) args.insert(args.end(), {"--device", a.device});
-  if (!a.data.empty()) args.insert(args.end(), {"--data", a.data});
-  // One thread per worker: OpenBLAS's own pool would only compete (LIBTORCH-NOTES).
-  if (threads == 1) setenv("OPENBLAS_NUM_THREADS", "1", /*overwrite=*/0);
-  std::vector<char*> argv;
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  execv(binary.c_str(), argv.data());
-  std::fprintf(stderr, "lrtune: cannot start %s: %s\n", binary.c_str(), std::strerror(errno));
-  return kWorkerExitSetup;
 }
 
 void print_header(const Study& st, const RunArgs& a, const fs::path& dir, const Expansion& e,
@@ -129,112 +83,77 @@ void print_header(const Study& st, const RunArgs& a, const fs::path& dir, const 
       std::to_string(a.jobs) + " worker(s) with " + std::to_string(threads) + " thread(s) each");
 }
 
-int run_study(const RunArgs& a) {
-  install_stop_handlers();
-  const Study st = read_study_file(a.file);
-  const Overrides overrides = overrides_of(a);
-  const Expansion e = expand_study(st, overrides);
-  if (a.jobs < 1) throw ConfigError("--jobs: must be >= 1");
-  if (a.dry_run) {
-    for (const auto& t : e.trials) say(t.id + "  " + t.label);
-    return 0;
-  }
-  const fs::path dir = a.out.empty() ? fs::path("studies-out") / st.name : fs::path(a.out);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw StoreError(dir.string() + ": cannot create: " + ec.message());
-  auto store = open_sqlite_store(db_path(dir));
-  if (auto old = store->study(); old && old->name != st.name)
-    throw ConfigError(dir.string() + " holds study '" + old->name + "', not '" + st.name +
-                      "'; choose another --out");
-  store->put_study(study_info(st, overrides, e));
-  for (const auto& t : e.trials) store->add_trial(t);
-  const int retried = store->retry_failed(e.ids());
-
-  const auto cores = static_cast<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()));
-  const std::int64_t threads =
-      a.threads_per_job > 0 ? a.threads_per_job : std::max<std::int64_t>(1, cores / a.jobs);
-  print_header(st, a, dir, e, *store, retried, threads);
-
-  SchedulerOptions so;
-  so.jobs = a.jobs;
-  so.ids = e.ids();
-  so.host = host_name();
-  so.stale_after_s = a.timing.stale_after_s;
-  so.log = [](const std::string& line) { say("[study] " + line); };
-  const std::string binary = self_binary();
-  const auto worker = [&](int) { return exec_worker(binary, a, dir, so.ids, threads); };
-  const SchedulerResult r = run_scheduler(*store, worker, so, stop_requests);
-
-  std::cout << "\n" << status_table(summarize(*store, so.ids), a.jobs);
-  say("results: " + db_path(dir) + "  (lrtune study status " + dir.string() +
-      "; lrtune study export " + dir.string() + " --format csv)");
-  if (r.setup_failed) {
+// What the run ends with: the table, where the results are, and the exit code.
+int finish_run(const RegisteredStudy& r, Store& store, TrialSource& source, const RunArgs& a,
+               const SchedulerResult& result) {
+  std::cout << "\n" << status_table(summarize(store, source.trial_ids(store)), a.jobs);
+  const std::string dir = r.dir.string();
+  say("results: " + results_path(r.dir) + "  (lrtune study status " + dir +
+      "; lrtune study export " + dir + " --format csv)");
+  if (result.setup_failed) {
     say("workers could not start; see the error above");
     return 1;
   }
-  if (r.interrupted) {
+  if (result.interrupted) {
     say("stopped; run the same command again to continue where it left off");
     return 130;
   }
-  if (r.running_elsewhere)
-    say(std::to_string(r.running_elsewhere) + " trial(s) still running in another process");
-  if (r.progress.failed) {
-    say(std::to_string(r.progress.failed) + " trial(s) failed; rerunning the command retries them");
+  if (result.running_elsewhere)
+    say(std::to_string(result.running_elsewhere) + " trial(s) still running in another process");
+  if (result.progress.failed) {
+    say(std::to_string(result.progress.failed) +
+        " trial(s) failed; rerunning the command retries them");
     return 1;
   }
   return 0;
 }
 
-int run_worker_process(const WorkerArgs& a) {
+int run_study(const RunArgs& a) {
   install_stop_handlers();
-  auto store = open_existing(a.dir);
-  std::vector<std::string> ids;
+  if (a.jobs < 1) throw ConfigError("--jobs: must be >= 1");
+  const Overrides overrides = overrides_of(a);
+  check_study_precision(a.precision, a.device, a.file, overrides);
+  if (a.dry_run) {
+    for (const auto& t : expand_study(read_study_file(a.file), overrides).trials)
+      say(t.id + "  " + t.label);
+    return 0;
+  }
+  RegisteredStudy r = register_study(a.file, overrides, a.out);
+  const auto cores = static_cast<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()));
+  WorkerSettings ws;
+  ws.dir = r.dir.string();
+  ws.ids = r.expansion.ids();  // this version of the study file, even if another run changes it
+  ws.threads = a.threads_per_job > 0 ? a.threads_per_job
+                                     : std::max<std::int64_t>(1, cores / a.jobs);
+  ws.device = a.device;
+  ws.data = a.data;
+  ws.precision = a.precision;
+  ws.pack = a.pack;
+  ws.timing = a.timing;
+  print_header(r.study, a, r.dir, r.expansion, *r.store, r.retried, ws.threads);
+
+  const auto source = source_for(*r.store->study());
+  SchedulerOptions so;
+  so.jobs = a.jobs;
+  so.host = host_name();
+  so.stale_after_s = a.timing.stale_after_s;
+  so.log = [](const std::string& line) { say("[study] " + line); };
+  const std::string binary = self_binary();
+  const auto worker = [&](int) { return exec_worker(binary, ws); };
+  const SchedulerResult result = run_scheduler(*r.store, *source, worker, so, stop_requests);
+  return finish_run(r, *r.store, *source, a, result);
+}
+
+int run_worker_command(WorkerArgs& a) {
   std::stringstream ss(a.trials);
   for (std::string id; std::getline(ss, id, ',');)
-    if (!id.empty()) ids.push_back(id);
-  if (ids.empty()) ids = current_ids(*store);
-  if (ids.empty()) return kWorkerExitOk;
-
-  const auto first = store->trial(ids.front());
-  const nlohmann::json first_config = first ? first->spec.config : nlohmann::json::object();
-  WorkerOptions wo;
-  wo.ids = ids;
-  wo.host = host_name();
-  wo.pid = static_cast<std::int64_t>(getpid());
-  wo.stale_after_s = a.timing.stale_after_s;
-  wo.heartbeat_every_s = a.timing.heartbeat_every_s;
-  wo.log = say;
-  const auto stop = [] { return stop_requests() > 0; };
-  const TorchRunnerOptions ro{a.threads, a.device, a.data};
-
-  // Everything that can fail before a trial is claimed (no data, no GPU) ends
-  // the worker with kWorkerExitSetup, so the run does not start it again.
-  int pack = a.pack;
-  std::unique_ptr<TorchTrialRunner> single;
-  std::unique_ptr<TorchPackRunner> packed;
-  try {
-    if (pack <= 0)
-      pack = default_pack_size(a.device.empty() ? first_config.value("device", std::string("auto"))
-                                                : a.device);
-    if (pack > 1 || a.precision != "fp32") {
-      packed = std::make_unique<TorchPackRunner>(ro, a.precision);
-      packed->prepare(first_config);
-    } else {
-      single = std::make_unique<TorchTrialRunner>(ro);
-      single->prepare(first_config);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "lrtune: worker: error: %s\n", e.what());
-    return kWorkerExitSetup;
-  }
-  if (packed) run_pack_worker(*store, *packed, wo, pack, stop);
-  else run_worker(*store, *single, wo, stop);
-  return kWorkerExitOk;
+    if (!id.empty()) a.settings.ids.push_back(id);
+  check_worker_precision(a.settings);
+  return run_worker_process(a.settings, say);
 }
 
 int run_status(const std::string& dir, bool all) {
-  auto store = open_existing(dir);
+  auto store = open_study_store(dir);
   const auto ids = all ? std::vector<std::string>{} : current_ids(*store);
   const auto trials = summarize(*store, ids);
   int running = 0;
@@ -248,7 +167,7 @@ int run_status(const std::string& dir, bool all) {
 
 int run_export(const std::string& dir, const std::string& format, const std::string& out,
                bool all) {
-  auto store = open_existing(dir);
+  auto store = open_study_store(dir);
   const auto info = store->study();
   const auto ids = all || !info ? std::vector<std::string>{} : info->trial_ids;
   std::vector<std::string> keys;
@@ -266,7 +185,7 @@ int run_export(const std::string& dir, const std::string& format, const std::str
   return 0;
 }
 
-void add_timing_flags(CLI::App& app, Timing& t) {
+void add_timing_flags(CLI::App& app, StudyTiming& t) {
   app.add_option("--stale-after", t.stale_after_s,
                  "seconds without a heartbeat after which a running trial is taken over")
       ->capture_default_str();
@@ -274,11 +193,7 @@ void add_timing_flags(CLI::App& app, Timing& t) {
       ->capture_default_str();
 }
 
-}  // namespace
-
-RunFn setup_study(CLI::App& sub) {
-  sub.require_subcommand(1);
-  auto ra = std::make_shared<RunArgs>();
+CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
   auto* run = sub.add_subcommand("run", "Run (or continue) every trial of a study file");
   run->add_option("file", ra->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
   run->add_option("--jobs", ra->jobs, "trials at a time, each in its own process")
@@ -305,18 +220,31 @@ RunFn setup_study(CLI::App& sub) {
       ->capture_default_str();
   run->add_flag("--dry-run", ra->dry_run, "list the trials (id and label) and stop");
   add_timing_flags(*run, ra->timing);
+  return run;
+}
 
-  auto wa = std::make_shared<WorkerArgs>();
+CLI::App* add_worker_command(CLI::App& sub, const std::shared_ptr<WorkerArgs>& wa) {
   auto* worker = sub.add_subcommand("worker", "one worker process (started by `study run`)");
   worker->group("");  // hidden from --help
-  worker->add_option("--dir", wa->dir)->required();
+  worker->add_option("--dir", wa->settings.dir)->required();
   worker->add_option("--trials", wa->trials);
-  worker->add_option("--threads", wa->threads);
-  worker->add_option("--device", wa->device);
-  worker->add_option("--data", wa->data);
-  worker->add_option("--pack", wa->pack);
-  worker->add_option("--precision", wa->precision);
-  add_timing_flags(*worker, wa->timing);
+  worker->add_option("--threads", wa->settings.threads);
+  worker->add_option("--device", wa->settings.device);
+  worker->add_option("--data", wa->settings.data);
+  worker->add_option("--pack", wa->settings.pack);
+  worker->add_option("--precision", wa->settings.precision);
+  add_timing_flags(*worker, wa->settings.timing);
+  return worker;
+}
+
+}  // namespace
+
+RunFn setup_study(CLI::App& sub) {
+  sub.require_subcommand(1);
+  auto ra = std::make_shared<RunArgs>();
+  auto* run = add_run_command(sub, ra);
+  auto wa = std::make_shared<WorkerArgs>();
+  auto* worker = add_worker_command(sub, wa);
 
   auto dir = std::make_shared<std::string>();
   auto all = std::make_shared<bool>(false);
@@ -336,7 +264,7 @@ RunFn setup_study(CLI::App& sub) {
 
   return [=]() -> int {
     if (run->parsed()) return run_study(*ra);
-    if (worker->parsed()) return run_worker_process(*wa);
+    if (worker->parsed()) return run_worker_command(*wa);
     if (status->parsed()) return run_status(*dir, *all);
     return run_export(*dir, *format, *out, *all);
   };

@@ -1,11 +1,12 @@
 // `lrtune train`: one run in its own directory (config.json, metrics.csv,
 // results.sqlite, checkpoint.pt), resumable with --resume DIR.
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
-
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,10 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char* kTrialId = "run";
+// Seconds between heartbeats while training, and without one before a run
+// held by a process of another machine may be taken over (as studies do).
+constexpr double kHeartbeatEvery = 5;
+constexpr double kStaleAfter = 60;
 
 struct TrainArgs {
   std::string config_file;
@@ -88,10 +93,120 @@ TrainConfig resolve_resumed_config(const TrainArgs& a, const fs::path& dir) {
   return cfg;
 }
 
-json provenance(const TrainConfig& cfg, const std::string& device, int threads) {
+json provenance(const TrainConfig& cfg, const std::string& device, int threads,
+               const Cifar10& data) {
   json info = run_provenance(device, threads, cfg.seed);
+  info[kDataFingerprintKey] = data.fingerprint;
   info["started_at"] = unix_now();
   return info;
+}
+
+// On resume: one line when the data is not the copy the run started with.
+void warn_if_other_data(const fs::path& dir, const Cifar10& data) {
+  std::ifstream in(dir / "config.json");
+  const json stored = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const json* prov = stored.is_object() && stored.contains("provenance") ? &stored["provenance"] : nullptr;
+  if (!prov || !prov->contains(kDataFingerprintKey)) return;  // made before fingerprints
+  const std::string was = prov->value(kDataFingerprintKey, std::string());
+  if (was != data.fingerprint)
+    std::cout << "warning: this data (fingerprint " << data.fingerprint << ") is not the copy the "
+              << "run started with (" << was << "); its epochs will mix the two\n";
+}
+
+// The refusal when another process of this machine, or one of another machine
+// that beat recently, holds the run.
+StoreError held_elsewhere(const fs::path& dir, const TrialRecord& t, Store& store) {
+  std::string msg = dir.string() + " is being trained by process " + std::to_string(t.pid) +
+                    " on host " + t.host;
+  if (t.host != host_name())
+    msg += " (its last heartbeat " + std::to_string(static_cast<long>(store.now() - t.heartbeat_at)) +
+           "s ago; it may be taken over after " + std::to_string(static_cast<int>(kStaleAfter)) +
+           "s without one)";
+  return StoreError(msg + "; wait for it to end, or stop it, then resume");
+}
+
+// Takes the run for this process. A holder of this machine that is gone
+// (kill -9, a crash) gives it up at once; a living one keeps it.
+void take_run(Store& store, const fs::path& dir) {
+  const std::string host = host_name();
+  if (auto t = store.trial(kTrialId); t && t->status == RunStatus::running && t->host == host) {
+    if (process_alive(t->pid)) throw held_elsewhere(dir, *t, store);
+    store.release_orphan(kTrialId, host, t->pid);
+  }
+  if (store.claim_trial({kTrialId}, host, static_cast<std::int64_t>(getpid()), kStaleAfter)) return;
+  const auto t = store.trial(kTrialId);
+  if (t && t->status == RunStatus::running) throw held_elsewhere(dir, *t, store);
+  throw StoreError(dir.string() + ": the run could not be taken (status " +
+                   (t ? to_string(t->status) : std::string("missing")) + "); try again");
+}
+
+// For tests: LRTUNE_TEST_HOLD_AT_EPOCH=N stops training for good once epoch
+// N's row is recorded, before its checkpoint is written (a known point to
+// kill -9 the run at, or to find it holding the run). Ctrl-C/SIGTERM end it.
+void hold_if_asked(std::int64_t epoch) {
+  const char* at = std::getenv("LRTUNE_TEST_HOLD_AT_EPOCH");
+  if (!at || std::to_string(epoch) != at) return;
+  std::cout << "holding at epoch " << epoch << " (LRTUNE_TEST_HOLD_AT_EPOCH), process " << getpid()
+            << std::endl;
+  while (!interrupted()) pause();
+}
+
+TrainHooks run_hooks(Store& store, const fs::path& dir, Console& console) {
+  TrainHooks hooks;
+  hooks.on_epoch = [&store, dir](const EpochMetrics& m) {
+    store.put_epoch(kTrialId, m);
+    store.heartbeat(kTrialId);
+    write_csv(dir / "metrics.csv", store.epochs(kTrialId));
+    hold_if_asked(m.epoch);
+  };
+  hooks.on_resume = [&store, dir](std::int64_t last) {
+    store.truncate_epochs(kTrialId, last);
+    write_csv(dir / "metrics.csv", store.epochs(kTrialId));
+  };
+  // Polled every step: beats often enough that another machine never takes
+  // over a run that is alive.
+  hooks.should_stop = [&store, last = std::chrono::steady_clock::now()]() mutable {
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last).count() >= kHeartbeatEvery) {
+      store.heartbeat(kTrialId);
+      last = now;
+    }
+    return interrupted();
+  };
+  hooks.on_log = [&console](const std::string& line, bool transient) { console.line(line, transient); };
+  return hooks;
+}
+
+// The run's store with its one trial, taken by this process; nullptr when
+// the run has already finished (nothing to do).
+std::unique_ptr<Store> open_run_store(const fs::path& dir, const TrainConfig& cfg) {
+  auto store = open_sqlite_store((dir / "results.sqlite").string());
+  store->add_trial({kTrialId, "train", to_json(cfg), 0, cfg.epochs});
+  if (auto t = store->trial(kTrialId); t && (t->status == RunStatus::done || t->status == RunStatus::diverged)) {
+    std::cout << dir.string() << " already finished (" << to_string(t->status) << "); nothing to do\n";
+    return nullptr;
+  }
+  take_run(*store, dir);
+  return store;
+}
+
+// Trains the taken run to its end or a stop; the exit code.
+int train_run(Store& store, const fs::path& dir, const TrainConfig& cfg, const Cifar10& data,
+              Console& console, std::int64_t& epochs_done) {
+  install_interrupt_handlers();
+  const RunOutcome out =
+      run_training(cfg, data, (dir / "checkpoint.pt").string(), run_hooks(store, dir, console));
+  epochs_done = out.epochs_completed;
+  if (out.status == RunStatus::running) {
+    store.release_trial(kTrialId);
+    std::cout << "stopped after epoch " << out.epochs_completed << "; continue with: lrtune train --resume "
+              << dir.string() << "\n";
+    return 130;
+  }
+  store.finish_trial(kTrialId, out.status, out.message);
+  std::cout << to_string(out.status) << " after " << out.epochs_completed << " epochs; results in "
+            << dir.string() << "/ (metrics.csv, results.sqlite)\n";
+  return 0;
 }
 
 int run_train(const TrainArgs& a) {
@@ -104,6 +219,10 @@ int run_train(const TrainArgs& a) {
   if (!resuming && fs::exists(dir / "config.json"))
     throw ConfigError(dir.string() + " already holds a run; continue it with --resume " +
                       dir.string() + " or choose another --out");
+  // A run to resume is taken first: one that has finished, or that a living
+  // process holds, stops here with one line.
+  std::unique_ptr<Store> store;
+  if (resuming && !(store = open_run_store(dir, cfg))) return 0;
 
   // Everything that can fail on bad input happens before the directory exists.
   const std::string device = resolve_device(cfg.device);
@@ -120,47 +239,17 @@ int run_train(const TrainArgs& a) {
   if (ec) throw StoreError(dir.string() + ": cannot create: " + ec.message());
   std::int64_t epochs_done = 0;
   try {
-    if (!resuming)
+    if (!resuming) {
       write_text_atomically(dir / "config.json",
                             json{{"config", to_json(cfg)}, {"id", to_json(cfg, true).dump()},
-                                 {"provenance", provenance(cfg, device, threads)}}
+                                 {"provenance", provenance(cfg, device, threads, data)}}
                                     .dump(2) + "\n");
-    auto store = open_sqlite_store((dir / "results.sqlite").string());
-    store->add_trial({kTrialId, "train", to_json(cfg), 0, cfg.epochs});
-    if (auto t = store->trial(kTrialId); t && (t->status == RunStatus::done || t->status == RunStatus::diverged)) {
-      std::cout << dir.string() << " already finished (" << to_string(t->status) << "); nothing to do\n";
-      return 0;
+      if (!(store = open_run_store(dir, cfg))) return 0;
     }
-    store->claim_trial({kTrialId}, host_name(), static_cast<std::int64_t>(getpid()), 0.0);
-
     std::cout << version_line() << "\nrun directory: " << dir.string() << "\ndevice " << device
               << ", " << threads << " threads\nconfiguration:\n" << describe_config(cfg);
-    install_interrupt_handlers();
-    TrainHooks hooks;
-    hooks.on_epoch = [&](const EpochMetrics& m) {
-      store->put_epoch(kTrialId, m);
-      store->heartbeat(kTrialId);
-      write_csv(dir / "metrics.csv", store->epochs(kTrialId));
-    };
-    hooks.on_resume = [&](std::int64_t last) {
-      store->truncate_epochs(kTrialId, last);
-      write_csv(dir / "metrics.csv", store->epochs(kTrialId));
-    };
-    hooks.should_stop = [] { return interrupted(); };
-    hooks.on_log = [&](const std::string& line, bool transient) { console.line(line, transient); };
-
-    const RunOutcome out = run_training(cfg, data, (dir / "checkpoint.pt").string(), hooks);
-    epochs_done = out.epochs_completed;
-    if (out.status == RunStatus::running) {
-      store->release_trial(kTrialId);
-      std::cout << "stopped after epoch " << out.epochs_completed << "; continue with: lrtune train --resume "
-                << dir.string() << "\n";
-      return 130;
-    }
-    store->finish_trial(kTrialId, out.status, out.message);
-    std::cout << to_string(out.status) << " after " << out.epochs_completed << " epochs; results in "
-              << dir.string() << "/ (metrics.csv, results.sqlite)\n";
-    return 0;
+    if (resuming) warn_if_other_data(dir, data);
+    return train_run(*store, dir, cfg, data, console, epochs_done);
   } catch (...) {
     if (created && !resuming && epochs_done == 0 && !fs::exists(dir / "checkpoint.pt"))
       fs::remove_all(dir, ec);  // nothing worth keeping: leave no half-made run behind

@@ -1,5 +1,9 @@
-// Typed errors thrown by the library; only main() catches them, prints one line
-// and exits non-zero. Messages name the file/key and say what was expected.
+// Typed errors thrown by the library. Messages name the file/key and say what
+// was expected. Where a process ends (main(), and a study worker process) an
+// error becomes one line and a non-zero exit. Below that a few callers catch
+// on purpose: a study worker records a trial's error as the trial's failure
+// and goes on, a heartbeat retries after a busy database, and `lrtune train`
+// removes a run folder it has just made, then rethrows.
 #pragma once
 #include <stdexcept>
 #include <string>

@@ -2,6 +2,8 @@
 // build by cmake/git_commit.cmake).
 #include "core/provenance.h"
 
+#include <map>
+
 #include <torch/version.h>
 
 #include "core/process.h"
@@ -20,6 +22,21 @@ nlohmann::json run_provenance(const std::string& device, int threads, std::int64
           {"libtorch", torch_version()}, {"device", device},
           {"threads", threads},          {"seed", seed},
           {"host", host_name()}};
+}
+
+std::string mixed_data_warning(const std::vector<nlohmann::json>& provenances) {
+  std::map<std::string, int> trials_per_print;
+  for (const auto& p : provenances)
+    if (p.is_object() && p.contains(kDataFingerprintKey) && p[kDataFingerprintKey].is_string())
+      ++trials_per_print[p[kDataFingerprintKey].get<std::string>()];
+  if (trials_per_print.size() < 2) return "";
+  std::string counts;
+  for (const auto& [print, n] : trials_per_print)
+    counts += (counts.empty() ? "" : "; ") + print + ": " + std::to_string(n) +
+              (n == 1 ? " trial" : " trials");
+  return "warning: these trials were trained on " + std::to_string(trials_per_print.size()) +
+         " different copies of the data (data fingerprint " + counts +
+         "); results from different copies may not compare";
 }
 
 }  // namespace lrtune

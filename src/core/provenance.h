@@ -1,7 +1,9 @@
-// What produced a result: lrtune version, git commit, LibTorch version.
+// What produced a result: lrtune version, git commit, LibTorch version, and
+// which copy of the data (a run's provenance, and the check across a study).
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,5 +17,14 @@ std::string version_line();    // one line with all three
 // What a run records about itself: the three versions, device, thread count,
 // seed and host.
 nlohmann::json run_provenance(const std::string& device, int threads, std::int64_t seed);
+
+// The provenance key of the data's fingerprint (data/cifar10.h: the same
+// files give the same value under any path, on any machine).
+inline constexpr const char* kDataFingerprintKey = "data_fingerprint";
+
+// One warning line when the provenances (trials' info) record more than one
+// data fingerprint: their results came from different copies of CIFAR-10 and
+// may not compare. "" when they agree, or record none.
+std::string mixed_data_warning(const std::vector<nlohmann::json>& provenances);
 
 }  // namespace lrtune

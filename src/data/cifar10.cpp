@@ -1,6 +1,8 @@
-// Reads CIFAR-10 binary batch files into uint8 tensors, checking every record.
+// Reads CIFAR-10 binary batch files into uint8 tensors, checking every record,
+// and fingerprints them while their bytes are in memory.
 #include "data/cifar10.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +15,13 @@
 namespace lrtune {
 namespace fs = std::filesystem;
 
-LabelledImages read_cifar10_file(const std::string& path) {
+namespace {
+
+constexpr std::uint64_t kFnvOffset = 14695981039346656037ULL;
+constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
+
+// The whole file, checked to be whole records; DataError naming it otherwise.
+std::vector<unsigned char> read_records(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
     throw DataError(path + ": file not found (expected a CIFAR-10 binary batch file)");
@@ -23,12 +31,15 @@ LabelledImages read_cifar10_file(const std::string& path) {
     throw DataError(path + ": size " + std::to_string(bytes) + " bytes is not a whole number of " +
                     std::to_string(kRecordBytes) + "-byte records (the official files are " +
                     "30,730,000 bytes); the file is truncated or not CIFAR-10 binary");
-  const std::int64_t n = bytes / kRecordBytes;
   std::vector<unsigned char> raw(static_cast<size_t>(bytes));
   std::ifstream in(path, std::ios::binary);
   if (!in.read(reinterpret_cast<char*>(raw.data()), bytes))
     throw DataError(path + ": read failed after " + std::to_string(in.gcount()) + " bytes");
+  return raw;
+}
 
+LabelledImages decode(const std::vector<unsigned char>& raw, const std::string& path) {
+  const auto n = static_cast<std::int64_t>(raw.size()) / kRecordBytes;
   auto images = torch::empty({n, 3, 32, 32}, torch::kUInt8);
   auto labels = torch::empty({n}, torch::kInt64);
   auto* img = images.data_ptr<std::uint8_t>();
@@ -45,6 +56,33 @@ LabelledImages read_cifar10_file(const std::string& path) {
   return {images, labels};
 }
 
+// Adds one file to the fingerprint: its name (not its folder), size and bytes.
+std::uint64_t fingerprint_file(std::uint64_t hash, const std::string& name,
+                               const std::vector<unsigned char>& raw) {
+  const std::string head = name + ":" + std::to_string(raw.size()) + ";";
+  hash = fnv1a_words(hash, reinterpret_cast<const unsigned char*>(head.data()), head.size());
+  return fnv1a_words(hash, raw.data(), raw.size());
+}
+
+}  // namespace
+
+std::uint64_t fnv1a_words(std::uint64_t hash, const unsigned char* bytes, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t word = 0;
+    for (int k = 7; k >= 0; --k) word = (word << 8) | bytes[i + static_cast<std::size_t>(k)];
+    hash = (hash ^ word) * kFnvPrime;
+  }
+  if (i < n) {
+    std::uint64_t word = 0;
+    for (std::size_t k = n; k-- > i;) word = (word << 8) | bytes[k];
+    hash = (hash ^ word) * kFnvPrime;
+  }
+  return hash;
+}
+
+LabelledImages read_cifar10_file(const std::string& path) { return decode(read_records(path), path); }
+
 Cifar10 load_cifar10(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -52,14 +90,25 @@ Cifar10 load_cifar10(const std::string& dir) {
                     "(data_batch_1.bin .. data_batch_5.bin, test_batch.bin), run " +
                     "`lrtune data download`, or pass --data DIR / set LRTUNE_DATA");
   std::vector<torch::Tensor> images, labels;
-  for (int k = 1; k <= 5; ++k) {
-    auto part = read_cifar10_file((fs::path(dir) / ("data_batch_" + std::to_string(k) + ".bin")).string());
+  std::uint64_t hash = kFnvOffset;
+  Cifar10 data;
+  for (int k = 1; k <= 6; ++k) {
+    const std::string name = k <= 5 ? "data_batch_" + std::to_string(k) + ".bin" : "test_batch.bin";
+    const std::string path = (fs::path(dir) / name).string();
+    const std::vector<unsigned char> raw = read_records(path);
+    hash = fingerprint_file(hash, name, raw);
+    LabelledImages part = decode(raw, path);
+    if (k == 6) {
+      data.test = std::move(part);
+      break;
+    }
     images.push_back(part.images);
     labels.push_back(part.labels);
   }
-  Cifar10 data;
   data.train = {torch::cat(images), torch::cat(labels)};
-  data.test = read_cifar10_file((fs::path(dir) / "test_batch.bin").string());
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  data.fingerprint = hex;
   return data;
 }
 

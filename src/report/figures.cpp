@@ -10,7 +10,7 @@
 
 #include "report/error.h"
 #include "report/escape.h"
-#include "report/process.h"
+#include "core/process.h"
 
 namespace lrtune::report {
 
@@ -22,6 +22,15 @@ constexpr const char* kDataDir = "gnuplot";
 // Pixels of the PNG and SVG canvas; fonts in points. Sized to stay legible
 // when a Markdown viewer shrinks the PNG to page width.
 constexpr const char* kCanvas = "size 1280,760 font 'DejaVu Sans,15' noenhanced linewidth 1.6";
+
+// The last `max_chars` characters of a text file ("" when unreadable).
+std::string file_tail(const fs::path& path, std::size_t max_chars) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  return text.size() > max_chars ? text.substr(text.size() - max_chars) : text;
+}
 
 std::string number(double v) {
   if (!std::isfinite(v)) return "NaN";
@@ -188,14 +197,16 @@ void write_figures(const std::vector<Series>& series, const std::vector<FigureSp
   write_text(root / kDataDir / "figures.gp", gnuplot_script(series, figs, subject));
   fs::path log = root / kDataDir / "gnuplot.log";
   fs::remove(log);
-  ProcessResult r = run_process({"gnuplot", std::string(kDataDir) + "/figures.gp"}, root.string(),
-                                log.string());
+  ProcessOptions how;
+  how.cwd = root.string();
+  how.log_path = log.string();
+  const ProcessResult r = run_process({"gnuplot", std::string(kDataDir) + "/figures.gp"}, how);
   if (!r.started)
-    throw ReportError("gnuplot not found on PATH: the figures need it (Debian package "
-                      "gnuplot-nox; scripts/setup.sh installs it)");
+    throw ReportError("gnuplot not found on PATH or could not start (" + r.error + "): the figures "
+                      "need it (Debian package gnuplot-nox; scripts/setup.sh installs it)");
   if (r.exit_code != 0)
-    throw ReportError("gnuplot failed (exit " + std::to_string(r.exit_code) + ") drawing " +
-                      root.string() + "; its last words: " + file_tail(log.string(), 600));
+    throw ReportError("gnuplot failed (" + describe_exit(r.wait_status) + ") drawing " +
+                      root.string() + "; its last words: " + file_tail(log, 600));
 }
 
 std::string figure_legend(const Series& s) {

@@ -75,7 +75,9 @@ void study_section(std::ostream& out, const StudyData& s) {
       << "</h2>\n";
   if (!s.description.empty()) out << "<p>" << html_escape(s.description) << "</p>\n";
   out << "<p class=\"meta\">from " << html_escape(s.source) << " · " << s.trials.size()
-      << " trials</p>\n"
+      << " trials</p>\n";
+  if (!s.warning.empty()) out << "<p class=\"warning\">" << html_escape(s.warning) << "</p>\n";
+  out
       << "<p class=\"hint\">" << html_escape(figure_caption(s.has_repeats(), s.has_divergence()))
       << " Hover a chart for values; click a legend entry to hide or show a trial; drag across "
          "epochs to zoom, double-click to zoom out.</p>\n"

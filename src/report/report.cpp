@@ -102,6 +102,7 @@ void markdown_section(std::ostream& md, const StudyData& s, const std::vector<Fi
   if (!s.description.empty()) md << markdown_cell(s.description) << "\n\n";
   md << "Source: " << markdown_cell(s.source) << " — " << s.trials.size()
      << " trials: " << status_counts(s) << ".\n\n";
+  if (!s.warning.empty()) md << "**" << markdown_cell(s.warning) << "**\n\n";
   if (figures) {
     md << figure_caption(s.has_repeats(), s.has_divergence()) << "\n\n";
     for (const auto& f : figs)
@@ -138,6 +139,7 @@ struct Sections {
   std::vector<StudyData> studies;  // one per study, or per sweep of a study
   StudyData compared;              // the --compare selection
   std::size_t folders = 0;
+  std::vector<std::string> warnings;  // one line per folder that needs one
 };
 
 // Reads every folder once, whether shown, compared, or both.
@@ -150,6 +152,8 @@ Sections read_sections(const ReportOptions& opts, const StoreOpener& open) {
 
   Sections out;
   out.folders = records.size();
+  for (const auto& [dir, r] : records)
+    if (!r.data_warning.empty()) out.warnings.push_back(dir + ": " + r.data_warning);
   std::set<std::string> shown_dirs;
   for (const auto& d : opts.dirs)
     if (shown_dirs.insert(d).second)
@@ -191,6 +195,7 @@ ReportResult write_report(const ReportOptions& opts, const StoreOpener& open,
   if (opts.zoom_epochs < 0) throw ConfigError("--zoom-epochs: must be 0 or more");
 
   Sections sections = read_sections(opts, open);
+  for (const auto& w : sections.warnings) say(w);
   std::vector<const StudyData*> shown;
   for (const auto& s : sections.studies) shown.push_back(&s);
   if (!opts.compare.empty()) shown.push_back(&sections.compared);

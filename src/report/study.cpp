@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "core/provenance.h"
 #include "report/escape.h"
 
 namespace lrtune::report {
@@ -19,13 +20,14 @@ std::string folder_name(const std::string& source) {
   return name;
 }
 
-StudyData section(const std::string& name, const std::string& description,
-                  const std::string& source, const std::vector<TrialRecord>& trials,
+StudyData section(const std::string& name, const StudyRecords& r,
+                  const std::vector<TrialRecord>& trials,
                   const std::vector<std::vector<EpochMetrics>>& epochs) {
   StudyData d;
   d.name = name;
-  d.description = description;
-  d.source = source;
+  d.description = r.description;
+  d.source = r.source;
+  d.warning = r.data_warning;
   for (std::size_t i = 0; i < trials.size(); ++i) {
     d.trials.push_back(summarize_trial(trials[i], epochs[i]));
     auto& label = d.trials.back().label;
@@ -35,6 +37,20 @@ StudyData section(const std::string& name, const std::string& description,
   d.groups = summarize_groups(d.trials);
   d.series = build_series(trials, epochs);
   return d;
+}
+
+// The trials of the study file as last run, in its order; all trials when
+// the store records no such list (a `lrtune train` run folder).
+std::vector<TrialRecord> current_trials(Store& store) {
+  std::vector<TrialRecord> all = store.trials();
+  const auto info = store.study();
+  if (!info || info->trial_ids.empty()) return all;
+  std::map<std::string, const TrialRecord*> by_id;
+  for (const auto& t : all) by_id[t.spec.id] = &t;
+  std::vector<TrialRecord> current;
+  for (const auto& id : info->trial_ids)
+    if (auto it = by_id.find(id); it != by_id.end()) current.push_back(*it->second);
+  return current;
 }
 
 // The point label without its sweep's name in front ("part1 lr=0.1" -> "lr=0.1").
@@ -63,14 +79,17 @@ StudyRecords read_study(Store& store, const std::string& source) {
     r.spec = info->spec;
   }
   if (r.name.empty()) r.name = clean_text(folder_name(source));
-  r.trials = store.trials();
-  for (const auto& t : r.trials) r.epochs.push_back(store.epochs(t.spec.id));
+  r.trials = current_trials(store);
+  std::vector<nlohmann::json> provenances;
+  for (const auto& t : r.trials) {
+    r.epochs.push_back(store.epochs(t.spec.id));
+    provenances.push_back(t.info);
+  }
+  r.data_warning = mixed_data_warning(provenances);
   return r;
 }
 
-StudyData make_study(const StudyRecords& r) {
-  return section(r.name, r.description, r.source, r.trials, r.epochs);
-}
+StudyData make_study(const StudyRecords& r) { return section(r.name, r, r.trials, r.epochs); }
 
 std::vector<StudyData> sweep_sections(const StudyRecords& r) {
   const nlohmann::json* points = nullptr;
@@ -99,7 +118,7 @@ std::vector<StudyData> sweep_sections(const StudyRecords& r) {
     }
     if (trials.empty()) continue;
     std::string name = r.name + ": " + (sweep.empty() ? "base" : clean_text(sweep));
-    out.push_back(section(name, r.description, r.source, trials, epochs));
+    out.push_back(section(name, r, trials, epochs));
   }
   return out;
 }

@@ -21,7 +21,14 @@ struct StudyRecords {
   nlohmann::json spec;      // StudyInfo::spec (its "points" name each trial's sweep)
   std::vector<TrialRecord> trials;
   std::vector<std::vector<EpochMetrics>> epochs;  // epochs[i] belongs to trials[i]
+  std::string data_warning;  // one line when the trials used different copies of the data
 };
+// The study's current trials: those of its study file as last run
+// (StudyInfo::trial_ids, in that order). Trials of earlier versions of the
+// file (another base configuration, a quick `--epochs 2` try) stay in the
+// store but never enter a report, so they are never averaged with current
+// trials of the same label. A store without a study (a `lrtune train` run)
+// or without a recorded list gives all its trials.
 StudyRecords read_study(Store& store, const std::string& source);
 
 // One section of a report: a study, one sweep of it, or a comparison.
@@ -33,6 +40,7 @@ struct StudyData {
   std::vector<TrialSummary> trials;
   std::vector<GroupSummary> groups;
   std::vector<Series> series;
+  std::string warning;      // shown under the heading (mixed copies of the data)
   bool has_repeats() const;
   bool has_divergence() const;
 };

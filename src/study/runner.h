@@ -1,10 +1,11 @@
-// What the study scheduler needs from whatever trains a trial. The real one
-// trains with LibTorch (study/torch_runner.h); tests use fakes that return
-// canned metrics, throw or hang.
+// What a study worker needs from whatever trains its trials. The real one
+// trains with LibTorch (study/torch_pack_runner.h); tests use fakes that
+// return canned metrics, throw, hang or kill their process.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,10 @@ struct TrialContext {
   std::function<void(std::int64_t last_epoch)> on_resume;
   // After each checkpoint written in trial_dir (the store may copy it).
   std::function<void(const std::string& file)> on_checkpoint;
+  // Before a run starts without a local checkpoint: the store makes the
+  // trial's last saved checkpoint available at `file` (a trial taken over on
+  // another host resumes); false when it has none.
+  std::function<bool(const std::string& file)> fetch_checkpoint;
   // Polled between steps: stop, keeping the last completed epoch.
   std::function<bool()> should_stop;
   // Lines worth showing (epoch summaries); the worker prefixes the label.
@@ -37,12 +42,34 @@ struct TrialResult {
   std::string message;
 };
 
-class TrialRunner {
+// Trains trials in packs: trials whose keys are equal may train together as
+// one model, each keeping its own epochs, outcome and checkpoint. A runner of
+// single trials is a pack runner whose packs hold one trial (TrialRunner).
+class PackTrialRunner {
  public:
-  virtual ~TrialRunner() = default;
+  virtual ~PackTrialRunner() = default;
+  // Trials with equal keys may train together; "" means "always alone".
+  virtual std::string pack_key(const TrialRecord& trial) = 0;
+  // Runs (or resumes) the trials together, one result per trial in order.
+  // Throwing marks all of them failed with the message; the study goes on.
+  virtual std::vector<TrialResult> run(const std::vector<TrialRecord>& trials,
+                                       const std::vector<TrialContext>& contexts) = 0;
+};
+
+// A runner of one trial at a time: a pack runner whose packs hold one trial.
+class TrialRunner : public PackTrialRunner {
+ public:
   // Runs (or resumes) one trial. Throwing marks the trial failed with the
   // message; the study goes on.
   virtual TrialResult run(const TrialRecord& trial, const TrialContext& ctx) = 0;
+
+  std::string pack_key(const TrialRecord&) final { return ""; }
+  std::vector<TrialResult> run(const std::vector<TrialRecord>& trials,
+                               const std::vector<TrialContext>& contexts) final {
+    std::vector<TrialResult> out;
+    for (std::size_t i = 0; i < trials.size(); ++i) out.push_back(run(trials[i], contexts[i]));
+    return out;
+  }
 };
 
 }  // namespace lrtune

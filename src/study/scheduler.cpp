@@ -21,6 +21,8 @@
 #include <tuple>
 
 #include "core/errors.h"
+#include "core/process.h"
+#include "study/worker.h"
 
 namespace lrtune {
 namespace {
@@ -29,59 +31,17 @@ std::atomic<int> g_stop_requests{0};
 
 void on_stop_signal(int) { g_stop_requests.fetch_add(1); }
 
-double now() {
+// This process's clock, for how often progress is printed (staleness is the store's).
+double wall_clock() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-bool process_alive(std::int64_t pid) {
-  if (pid <= 0 || (kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM)) return false;
-#ifdef __linux__
-  // A killed worker whose parent died too can linger as a zombie until init
-  // reaps it (some containers never do): it is dead all the same.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (std::getline(stat, line)) {
-    const auto paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z')
-      return false;
-  }
-#endif
-  return true;
-}
-
-std::string describe_exit(int status) {
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
-  }
-  return "exited with code " + std::to_string(WEXITSTATUS(status));
-}
-
-pid_t spawn(const std::function<int(int)>& worker, int slot) {
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);  // or the child would print the parent's buffered text again
-  const pid_t pid = fork();
-  if (pid < 0) throw Error(std::string("cannot start a worker process: ") + std::strerror(errno));
-  if (pid == 0) {
-    int rc = 1;
-    try {
-      stop_when_parent_dies();
-      rc = worker(slot);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "lrtune: worker: error: %s\n", e.what());
-    }
-    std::fflush(nullptr);
-    _exit(rc);
-  }
-  return pid;
-}
-
 class Scheduler {
  public:
-  Scheduler(Store& store, const std::function<int(int)>& worker, const SchedulerOptions& opts)
-      : store_(store), worker_(worker), opts_(opts) {}
+  Scheduler(Store& store, TrialSource& source, const std::function<int(int)>& worker,
+            const SchedulerOptions& opts)
+      : store_(store), source_(source), worker_(worker), opts_(opts) {}
 
   SchedulerResult run(const std::function<int()>& stop_requests) {
     SchedulerResult result;
@@ -102,14 +62,14 @@ class Scheduler {
       if (live_.empty() && (claimable == 0 || result.interrupted || result.setup_failed)) break;
 
       const auto counts = quick_counts();
-      if (counts != last_counts || now() - last_print >= opts_.progress_every_s) {
+      if (counts != last_counts || wall_clock() - last_print >= opts_.progress_every_s) {
         last_counts = counts;
-        last_print = now();
-        log(progress_line(progress(summarize(store_, opts_.ids), opts_.jobs)));
+        last_print = wall_clock();
+        log(progress_line(progress(summarize(store_, source_.trial_ids(store_)), opts_.jobs)));
       }
       std::this_thread::sleep_for(std::chrono::duration<double>(opts_.poll_s));
     }
-    result.progress = progress(summarize(store_, opts_.ids), opts_.jobs);
+    result.progress = progress(summarize(store_, source_.trial_ids(store_)), opts_.jobs);
     return result;
   }
 
@@ -119,7 +79,8 @@ class Scheduler {
   }
 
   std::vector<TrialRecord> current() {
-    const std::set<std::string> wanted(opts_.ids.begin(), opts_.ids.end());
+    const std::vector<std::string> ids = source_.trial_ids(store_);
+    const std::set<std::string> wanted(ids.begin(), ids.end());
     std::vector<TrialRecord> out;
     for (auto& t : store_.trials())
       if (wanted.count(t.spec.id)) out.push_back(std::move(t));
@@ -129,8 +90,7 @@ class Scheduler {
   std::tuple<int, int, int> quick_counts() {
     int finished = 0, running = 0, pending = 0;
     for (const auto& t : current()) {
-      finished += t.status == RunStatus::done || t.status == RunStatus::diverged ||
-                  t.status == RunStatus::failed;
+      finished += is_finished(t.status);
       running += t.status == RunStatus::running;
       pending += t.status == RunStatus::pending;
     }
@@ -138,10 +98,13 @@ class Scheduler {
   }
 
   // Gives back trials of dead workers on this host; counts what workers can
-  // claim now and what live workers elsewhere hold.
+  // claim now (or the source may still add) and what live workers elsewhere
+  // hold. Staleness is judged by the store's clock, as claims are.
   std::pair<int, int> look_at_store() {
-    int claimable = 0, elsewhere = 0;
-    const double t = now();
+    int claimable = static_cast<int>(
+        std::min<std::int64_t>(source_.remaining(store_), opts_.jobs));
+    int elsewhere = 0;
+    const double t = store_.now();
     for (const auto& trial : current()) {
       if (trial.status == RunStatus::pending) {
         ++claimable;
@@ -172,7 +135,12 @@ class Scheduler {
     while (static_cast<int>(live_.size()) < opts_.jobs && claimable > idle) {
       int slot = 0;
       while (used_slots_.count(slot)) ++slot;
-      const pid_t pid = spawn(worker_, slot);
+      const pid_t pid = fork_child(
+          [this, slot] {
+            stop_when_parent_dies();
+            return worker_(slot);
+          },
+          "worker");
       live_[pid] = slot;
       used_slots_.insert(slot);
       ++idle;
@@ -196,12 +164,13 @@ class Scheduler {
 
   void reap(SchedulerResult& result) {
     for (auto it = live_.begin(); it != live_.end();) {
-      int status = 0;
       const pid_t pid = it->first;
-      if (waitpid(pid, &status, WNOHANG) != pid) {
+      const std::optional<int> ended = poll_child(pid);
+      if (!ended) {
         ++it;
         continue;
       }
+      const int status = *ended;
       used_slots_.erase(it->second);
       it = live_.erase(it);
       if (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerExitOk) continue;
@@ -214,11 +183,24 @@ class Scheduler {
     }
   }
 
+  // The trials the dead worker `pid` held go back to pending. A lone trial is
+  // charged with the crash; the trials of a pack are not (any one of them may
+  // have killed it): each runs alone next, where a crash is its own.
   void take_back(pid_t pid, const std::string& how) {
-    for (const auto& t : current()) {
-      if (t.status != RunStatus::running || t.host != opts_.host || t.pid != pid) continue;
-      if (!store_.release_orphan(t.spec.id, t.host, t.pid)) continue;
-      if (killed_by_us_) continue;
+    std::vector<TrialRecord> held;
+    for (auto& t : current())
+      if (t.status == RunStatus::running && t.host == opts_.host && t.pid == pid)
+        held.push_back(std::move(t));
+    for (const auto& t : held) {
+      if (!store_.release_orphan(t.spec.id, t.host, t.pid) || killed_by_us_) continue;
+      if (held.size() > 1) {
+        nlohmann::json info = t.info.is_object() ? t.info : nlohmann::json::object();
+        info[kRunAloneKey] = true;
+        store_.set_trial_info(t.spec.id, info);
+        log("[" + t.spec.label + "] the worker of its pack of " + std::to_string(held.size()) +
+            " " + how + "; it runs alone next, so that a trial that kills its worker is found");
+        continue;
+      }
       const int n = ++crashes_[t.spec.id];
       if (n >= opts_.max_crashes) {
         store_.finish_trial(t.spec.id, RunStatus::failed,
@@ -233,6 +215,7 @@ class Scheduler {
   }
 
   Store& store_;
+  TrialSource& source_;
   const std::function<int(int)>& worker_;
   const SchedulerOptions& opts_;
   std::map<pid_t, int> live_;  // worker pid -> slot
@@ -243,10 +226,10 @@ class Scheduler {
 
 }  // namespace
 
-SchedulerResult run_scheduler(Store& store, const std::function<int(int)>& worker,
-                              const SchedulerOptions& opts,
+SchedulerResult run_scheduler(Store& store, TrialSource& source,
+                              const std::function<int(int)>& worker, const SchedulerOptions& opts,
                               const std::function<int()>& stop_requests) {
-  return Scheduler(store, worker, opts).run(stop_requests);
+  return Scheduler(store, source, worker, opts).run(stop_requests);
 }
 
 void install_stop_handlers() {

@@ -11,6 +11,7 @@
 
 #include "store/store.h"
 #include "study/summary.h"
+#include "study/trial_source.h"
 
 namespace lrtune {
 
@@ -20,12 +21,14 @@ constexpr int kWorkerExitSetup = 3;  // could not start (no data, bad flags): do
 
 struct SchedulerOptions {
   int jobs = 1;
-  std::vector<std::string> ids;  // the study file's trials
   std::string host;              // this machine, as workers record it
   double stale_after_s = 60;     // must match the workers'
   double poll_s = 0.5;           // seconds between looks at workers and store
   double progress_every_s = 30;  // progress line at least this often (and on change)
-  int max_crashes = 2;  // a trial whose worker dies this often is marked failed
+  // A trial whose worker dies this often while running it alone is marked
+  // failed. The trials of a pack whose worker dies are not charged: each runs
+  // alone next (kRunAloneKey), so that the one that kills its worker is found.
+  int max_crashes = 2;
   std::function<void(const std::string&)> log;
 };
 
@@ -38,9 +41,11 @@ struct SchedulerResult {
 };
 
 // `worker` runs in a forked child; its return value is the child's exit code
-// (it may exec instead). `stop_requests` counts Ctrl-C/SIGTERM: the first
-// asks workers to stop at the next step, the second kills them.
-SchedulerResult run_scheduler(Store& store, const std::function<int(int slot)>& worker,
+// (it may exec instead). Workers are started while the source's trials can be
+// claimed or the source may add more. `stop_requests` counts Ctrl-C/SIGTERM:
+// the first asks workers to stop at the next step, the second kills them.
+SchedulerResult run_scheduler(Store& store, TrialSource& source,
+                              const std::function<int(int slot)>& worker,
                               const SchedulerOptions& opts,
                               const std::function<int()>& stop_requests);
 

@@ -6,15 +6,12 @@
 #include <map>
 
 #include "core/format.h"
+#include "core/provenance.h"
 
 namespace lrtune {
 namespace {
 
 using json = nlohmann::json;
-
-bool finished(RunStatus s) {
-  return s == RunStatus::done || s == RunStatus::diverged || s == RunStatus::failed;
-}
 
 std::vector<TrialRecord> select(Store& store, const std::vector<std::string>& ids) {
   std::vector<TrialRecord> all = store.trials();
@@ -88,7 +85,7 @@ std::vector<TrialSummary> summarize(Store& store, const std::vector<std::string>
   // A trial with no epoch yet is estimated from the others' mean.
   const double mean_all = all_epochs ? all_seconds / static_cast<double>(all_epochs) : 0;
   for (auto& s : out) {
-    if (finished(s.trial.status)) continue;
+    if (is_finished(s.trial.status)) continue;
     const double per_epoch = s.mean_epoch_s > 0 ? s.mean_epoch_s : mean_all;
     const auto left = std::max<std::int64_t>(0, s.trial.spec.epochs_total - s.trial.epochs_done);
     s.seconds_left = per_epoch * static_cast<double>(left);
@@ -108,11 +105,13 @@ StudyProgress progress(const std::vector<TrialSummary>& trials, int parallel) {
       case RunStatus::failed: ++p.failed; break;
       case RunStatus::running: ++p.running; break;
       case RunStatus::pending: ++p.pending; break;
+      case RunStatus::pruned: ++p.pruned; break;
+      case RunStatus::stopped: ++p.stopped; break;
     }
-    // A diverged trial stops early: count it as complete.
-    p.epochs_total += finished(s.trial.status) ? s.trial.epochs_done : s.trial.spec.epochs_total;
+    // A diverged, pruned or stopped trial ends early: count it as complete.
+    p.epochs_total += is_finished(s.trial.status) ? s.trial.epochs_done : s.trial.spec.epochs_total;
     p.epochs_done += s.trial.epochs_done;
-    if (!finished(s.trial.status)) {
+    if (!is_finished(s.trial.status)) {
       ++unfinished;
       work_left += s.seconds_left;
       unknown = unknown || s.seconds_left <= 0;
@@ -127,13 +126,13 @@ std::string progress_line(const StudyProgress& p) {
   const int total = p.finished() + p.running + p.pending;
   std::string line = std::to_string(p.finished()) + "/" + std::to_string(total) +
                      " trials finished";
-  if (p.diverged || p.failed) {
-    line += " (";
-    if (p.diverged) line += std::to_string(p.diverged) + " diverged";
-    if (p.diverged && p.failed) line += ", ";
-    if (p.failed) line += std::to_string(p.failed) + " failed";
-    line += ")";
-  }
+  std::string how;
+  for (const auto& [n, what] : {std::pair<int, const char*>{p.diverged, " diverged"},
+                                {p.failed, " failed"},
+                                {p.pruned, " pruned"},
+                                {p.stopped, " stopped"}})
+    if (n) how += (how.empty() ? "" : ", ") + std::to_string(n) + what;
+  if (!how.empty()) line += " (" + how + ")";
   line += ", " + std::to_string(p.running) + " running, " + std::to_string(p.pending) +
           " waiting; epoch " + format_count(static_cast<double>(p.epochs_done)) + "/" +
           format_count(static_cast<double>(p.epochs_total));
@@ -154,7 +153,7 @@ std::string status_table(const std::vector<TrialSummary>& trials, int parallel) 
                     any ? format_fixed(s.best_val_acc, 4) : "-",
                     any ? std::to_string(s.best_epoch) : "-",
                     any ? format_fixed(s.test_acc_at_best, 4) : "-",
-                    finished(t.status) ? "-"
+                    is_finished(t.status) ? "-"
                     : s.seconds_left > 0 ? format_duration(s.seconds_left)
                                          : "?"});
   }
@@ -174,6 +173,10 @@ std::string status_table(const std::vector<TrialSummary>& trials, int parallel) 
       if (!s.trial.error.empty())
         out += s.trial.spec.label + ": " + to_string(s.trial.status) + ": " + s.trial.error + "\n";
   out += progress_line(progress(trials, parallel)) + "\n";
+  std::vector<json> provenances;
+  for (const auto& s : trials) provenances.push_back(s.trial.info);
+  if (const std::string warning = mixed_data_warning(provenances); !warning.empty())
+    out += warning + "\n";
   return out;
 }
 

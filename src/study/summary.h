@@ -26,10 +26,10 @@ std::vector<TrialSummary> summarize(Store& store, const std::vector<std::string>
 std::vector<std::string> current_ids(Store& store);
 
 struct StudyProgress {
-  int done = 0, diverged = 0, failed = 0, running = 0, pending = 0;
+  int done = 0, diverged = 0, failed = 0, pruned = 0, stopped = 0, running = 0, pending = 0;
   std::int64_t epochs_done = 0, epochs_total = 0;
   double seconds_left = 0;  // with `parallel` trials at a time; 0 = unknown
-  int finished() const { return done + diverged + failed; }
+  int finished() const { return done + diverged + failed + pruned + stopped; }
 };
 
 StudyProgress progress(const std::vector<TrialSummary>& trials, int parallel);
@@ -37,7 +37,9 @@ StudyProgress progress(const std::vector<TrialSummary>& trials, int parallel);
 // "3/10 trials finished (1 diverged), 2 running, 5 left; epoch 120/1,000; about 12m left"
 std::string progress_line(const StudyProgress& p);
 
-// The status table, one line per trial, and a closing line with the totals.
+// The status table, one line per trial, and a closing line with the totals;
+// then one warning line when the trials were trained on different copies of
+// the data (their provenances record different data fingerprints).
 std::string status_table(const std::vector<TrialSummary>& trials, int parallel);
 
 // One row per (trial, epoch): trial_id, label, the swept keys (a key named like

@@ -38,7 +38,13 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
   if (!threads_used_) threads_used_ = apply_threads(configs[0].threads);
   const std::string device = resolve_device(configs[0].device);
   const Cifar10& data = data_.get(resolve_data_dir(configs[0].data));
-  const bool alone = trials.size() == 1 && (device == "cpu" || !packable(configs[0]));
+  if (precision_ == "bf16" && !packable(configs[0]))
+    throw ConfigError("precision bf16: model '" + configs[0].model +
+                      "' cannot train in a pack, and bf16 is implemented for packs only; "
+                      "use --precision fp32");
+  // A lone fp32 trial trains as `lrtune train` does; bf16 needs the pack trainer.
+  const bool alone = trials.size() == 1 &&
+                     (device == "cpu" || !packable(configs[0]) || precision_ == "fp32");
 
   for (std::size_t k = 0; k < trials.size(); ++k) {
     nlohmann::json info = run_provenance(device, threads_used_, configs[k].seed);
@@ -46,7 +52,7 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
       info["pack"] = trials.size();
       info["precision"] = precision_;
     }
-    checkpoints.push_back(open_trial_dir(trials[k], contexts[k], configs[k], info));
+    checkpoints.push_back(open_trial_dir(trials[k], contexts[k], configs[k], info, data));
   }
 
   std::vector<TrialResult> results;

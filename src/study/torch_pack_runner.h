@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/config.h"
-#include "study/pack_worker.h"
+#include "study/runner.h"
 #include "study/trial_setup.h"
 
 namespace lrtune {

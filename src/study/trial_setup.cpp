@@ -1,9 +1,12 @@
+// The set-up shared by the study's trial runners: a worker's data, a trial's
+// configuration, folder and provenance, and its trainer hooks.
 #include "study/trial_setup.h"
 
 #include <filesystem>
 
 #include "core/errors.h"
 #include "core/files.h"
+#include "core/provenance.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
@@ -37,7 +40,8 @@ TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opt
 }
 
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
-                           const TrainConfig& cfg, const nlohmann::json& info) {
+                           const TrainConfig& cfg, nlohmann::json info, const Cifar10& data) {
+  info[kDataFingerprintKey] = data.fingerprint;
   std::error_code ec;
   fs::create_directories(ctx.trial_dir, ec);
   if (ec) throw StoreError(ctx.trial_dir + ": cannot create: " + ec.message());
@@ -48,7 +52,9 @@ std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
                                 .dump(2) +
                             "\n");
   std::string checkpoint = (fs::path(ctx.trial_dir) / "checkpoint.pt").string();
-  if (!fs::exists(checkpoint) && ctx.on_resume) ctx.on_resume(0);
+  const bool have = fs::exists(checkpoint) ||
+                    (ctx.fetch_checkpoint && ctx.fetch_checkpoint(checkpoint));
+  if (!have && ctx.on_resume) ctx.on_resume(0);
   return checkpoint;
 }
 

@@ -40,12 +40,13 @@ int prepare_worker(const TorchRunnerOptions& opts, const nlohmann::json& first_c
 // The trial's stored configuration with the worker's overrides, validated.
 TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opts);
 
-// Creates the trial's folder, reports `info` to the context and writes
-// config.json. Returns the checkpoint path; when there is no checkpoint yet the
-// context is told the run starts from scratch (rows a lost checkpoint can no
-// longer vouch for are dropped).
+// Creates the trial's folder, reports `info` (with the fingerprint of `data`,
+// the copy the trial trains on, added) to the context and writes config.json.
+// Returns the checkpoint path; when there is no checkpoint yet the context is
+// told the run starts from scratch (rows a lost checkpoint can no longer vouch
+// for are dropped).
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
-                           const TrainConfig& cfg, const nlohmann::json& info);
+                           const TrainConfig& cfg, nlohmann::json info, const Cifar10& data);
 
 // run_training's hooks, forwarding to the context (transient lines dropped).
 TrainHooks train_hooks(const TrialContext& ctx);

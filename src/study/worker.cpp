@@ -1,36 +1,32 @@
-// The worker loop and its heartbeat thread.
+// The worker loop: claim a pack, beat every trial's heartbeat, record each
+// trial's epochs and outcome.
 #include "study/worker.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
+
+#include "core/errors.h"
 
 namespace lrtune {
 namespace {
 
-// Beats while a trial runs; notes when the store says someone else holds it.
+// One thread beating the heartbeats of all trials of a pack; notes those the
+// store says another worker now holds.
 class Heartbeat {
  public:
-  Heartbeat(Store& store, const std::string& id, double every_s)
-      : thread_([this, &store, id, every_s] {
-          std::unique_lock lock(mu_);
-          const auto period = std::chrono::duration<double>(every_s);
-          while (!cv_.wait_for(lock, period, [this] { return done_; })) {
-            lock.unlock();
-            bool held = true;
-            try {
-              store.heartbeat(id);
-              held = store.holds(id);
-            } catch (const std::exception&) {
-              // A busy database is not a lost trial; the next beat tries again.
-            }
-            if (!held) lost_ = true;
-            lock.lock();
-          }
-        }) {}
-
+  Heartbeat(Store& store, std::vector<std::string> ids, double every_s)
+      : ids_(std::move(ids)), lost_(new std::atomic<bool>[ids_.size()]) {
+    for (std::size_t i = 0; i < ids_.size(); ++i) lost_[i] = false;
+    thread_ = std::thread([this, &store, every_s] { beat(store, every_s); });
+  }
   ~Heartbeat() {
     {
       std::lock_guard lock(mu_);
@@ -39,77 +35,199 @@ class Heartbeat {
     cv_.notify_all();
     thread_.join();
   }
-
-  bool lost() const { return lost_; }
+  bool lost(std::size_t i) const { return lost_[i]; }
 
  private:
+  void beat(Store& store, double every_s) {
+    std::unique_lock lock(mu_);
+    const auto period = std::chrono::duration<double>(every_s);
+    while (!cv_.wait_for(lock, period, [this] { return done_; })) {
+      lock.unlock();
+      for (std::size_t i = 0; i < ids_.size(); ++i) {
+        if (lost_[i]) continue;
+        try {
+          store.heartbeat(ids_[i]);
+          if (!store.holds(ids_[i])) lost_[i] = true;
+        } catch (const std::exception&) {
+          // A busy database is not a lost trial; the next beat tries again.
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  std::vector<std::string> ids_;
+  std::unique_ptr<std::atomic<bool>[]> lost_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  std::atomic<bool> lost_{false};
-  std::thread thread_;  // last: starts after the members it uses exist
+  std::thread thread_;
 };
 
-}  // namespace
+// Claims a pack: the first claimable trial of the source, then as many
+// trials sharing its pack key as fit.
+class PackClaimer {
+ public:
+  PackClaimer(Store& store, PackTrialRunner& runner, TrialSource& source, const WorkerOptions& opts)
+      : store_(store), runner_(runner), source_(source), opts_(opts) {}
 
-WorkerSummary run_worker(Store& store, TrialRunner& runner, const WorkerOptions& opts,
-                         const std::function<bool()>& stop) {
-  WorkerSummary summary;
-  auto log = [&](const std::string& line) {
-    if (opts.log) opts.log(line);
-  };
-  while (!stop()) {
-    auto claimed = store.claim_trial(opts.ids, opts.host, opts.pid, opts.stale_after_s);
-    if (!claimed) break;
-    const TrialRecord& trial = *claimed;
-    const std::string& id = trial.spec.id;
-    const std::string tag = "[" + trial.spec.label + "] ";
-    log(tag + (trial.attempts > 1 ? "resuming" : "starting") + " trial " + id);
+  std::vector<TrialRecord> claim() {
+    std::vector<TrialRecord> pack;
+    const std::vector<std::string> ids = source_.trial_ids(store_);
+    const std::set<std::string> alone = must_run_alone(ids);
+    auto first = take(ids);
+    if (!first) return pack;
+    pack.push_back(*first);
+    const std::string key = alone.count(first->spec.id) ? "" : runner_.pack_key(*first);
+    if (key.empty() || opts_.pack_size <= 1) return pack;
+    std::vector<std::string> same;
+    for (const auto& id : ids)
+      if (id != first->spec.id && !alone.count(id) && key_of(id) == key) same.push_back(id);
+    while (static_cast<int>(pack.size()) < opts_.pack_size) {
+      auto next = take(same);
+      if (!next) break;
+      same.erase(std::find(same.begin(), same.end(), next->spec.id));
+      pack.push_back(*next);
+    }
+    return pack;
+  }
 
-    TrialContext ctx;
-    ctx.trial_dir = store.trial_dir(id);  // checkpoints live where the store keeps them
-    ctx.on_checkpoint = [&](const std::string& file) { store.save_checkpoint(id, file); };
-    ctx.on_epoch = [&](const EpochMetrics& m) { store.put_epoch(id, m); };
-    ctx.on_resume = [&](std::int64_t last) { store.truncate_epochs(id, last); };
-    ctx.on_log = [&](const std::string& line) { log(tag + line); };
-    ctx.on_info = [&](const nlohmann::json& info) { store.set_trial_info(id, info); };
+ private:
+  std::optional<TrialRecord> take(const std::vector<std::string>& ids) {
+    if (ids.empty()) return std::nullopt;
+    return store_.claim_trial(ids, opts_.host, opts_.pid, opts_.stale_after_s);
+  }
+  // Trials whose last pack's worker died (kRunAloneKey in their info).
+  std::set<std::string> must_run_alone(const std::vector<std::string>& ids) {
+    std::set<std::string> out;
+    if (opts_.pack_size <= 1) return out;
+    const std::set<std::string> wanted(ids.begin(), ids.end());
+    for (const auto& t : store_.trials())
+      if (wanted.count(t.spec.id) && t.info.is_object() && t.info.value(kRunAloneKey, false))
+        out.insert(t.spec.id);
+    return out;
+  }
+  const std::string& key_of(const std::string& id) {
+    auto it = keys_.find(id);
+    if (it != keys_.end()) return it->second;
+    const auto rec = store_.trial(id);
+    return keys_[id] = rec ? runner_.pack_key(*rec) : std::string();
+  }
 
-    TrialResult result;
+  Store& store_;
+  PackTrialRunner& runner_;
+  TrialSource& source_;
+  const WorkerOptions& opts_;
+  std::map<std::string, std::string> keys_;  // a trial's key never changes
+};
+
+// Runs one claimed pack and records each trial's outcome in the store.
+class PackRun {
+ public:
+  PackRun(Store& store, const WorkerOptions& opts, std::vector<TrialRecord> pack)
+      : store_(store), opts_(opts), pack_(std::move(pack)) {
+    for (const auto& t : pack_) {
+      ids_.push_back(t.spec.id);
+      tags_.push_back("[" + t.spec.label + "] ");
+    }
+  }
+
+  void run(PackTrialRunner& runner, const std::function<bool()>& stop, WorkerSummary& summary) {
+    announce();
+    std::vector<TrialContext> contexts = make_contexts();
+    std::vector<TrialResult> results(pack_.size());
     std::string error;
-    bool lost = false;
+    std::vector<bool> lost(pack_.size());
     {
-      Heartbeat beat(store, id, opts.heartbeat_every_s);
-      ctx.should_stop = [&] { return beat.lost() || stop(); };
+      Heartbeat beat(store_, ids_, opts_.heartbeat_every_s);
+      for (std::size_t i = 0; i < pack_.size(); ++i)
+        contexts[i].should_stop = [&beat, &stop, i] { return beat.lost(i) || stop(); };
       try {
-        result = runner.run(trial, ctx);
+        results = runner.run(pack_, contexts);
+        if (results.size() != pack_.size()) throw Error("pack runner returned a wrong result count");
       } catch (const std::exception& e) {
         error = e.what();
         if (error.empty()) error = "unknown error";
       }
-      lost = beat.lost() || !store.holds(id);
+      for (std::size_t i = 0; i < pack_.size(); ++i)
+        lost[i] = beat.lost(i) || !store_.holds(ids_[i]);
     }
+    for (std::size_t i = 0; i < pack_.size(); ++i) record(i, lost[i], error, results[i], summary);
+  }
+
+ private:
+  void log(const std::string& line) const {
+    if (opts_.log) opts_.log(line);
+  }
+
+  void announce() const {
+    for (std::size_t i = 0; i < pack_.size(); ++i)
+      log(tags_[i] + (pack_[i].attempts > 1 ? "resuming" : "starting") + " trial " + ids_[i] +
+          (pack_.size() > 1 ? " (pack of " + std::to_string(pack_.size()) + ")" : ""));
+  }
+
+  std::vector<TrialContext> make_contexts() {
+    std::vector<TrialContext> contexts(pack_.size());
+    Store& store = store_;
+    for (std::size_t i = 0; i < pack_.size(); ++i) {
+      const std::string& id = ids_[i];
+      auto& ctx = contexts[i];
+      ctx.trial_dir = store.trial_dir(id);  // checkpoints live where the store keeps them
+      ctx.on_checkpoint = [&store, id](const std::string& f) { store.save_checkpoint(id, f); };
+      ctx.fetch_checkpoint = [&store, id](const std::string& f) {
+        return store.fetch_checkpoint(id, f);
+      };
+      ctx.on_epoch = [&store, id](const EpochMetrics& m) { store.put_epoch(id, m); };
+      ctx.on_resume = [&store, id](std::int64_t last) { store.truncate_epochs(id, last); };
+      ctx.on_log = [this, tag = tags_[i]](const std::string& line) { log(tag + line); };
+      ctx.on_info = [&store, id](const nlohmann::json& info) { store.set_trial_info(id, info); };
+    }
+    return contexts;
+  }
+
+  void record(std::size_t i, bool lost, const std::string& error, const TrialResult& result,
+              WorkerSummary& summary) {
+    const std::string& id = ids_[i];
     if (lost) {
       ++summary.lost;
-      log(tag + "another worker took this trial over (heartbeat was stale); leaving it");
-      continue;
-    }
-    if (!error.empty()) {
-      store.finish_trial(id, RunStatus::failed, error);
+      log(tags_[i] + "another worker took this trial over (heartbeat was stale); leaving it");
+    } else if (!error.empty()) {
+      store_.finish_trial(id, RunStatus::failed, error);
       ++summary.finished;
       ++summary.failed;
-      log(tag + "failed: " + error);
+      log(tags_[i] + "failed: " + error);
     } else if (result.status == RunStatus::running) {
-      store.release_trial(id);
-      log(tag + "stopped after epoch " + std::to_string(result.epochs_completed) +
+      store_.release_trial(id);
+      log(tags_[i] + "stopped after epoch " + std::to_string(result.epochs_completed) +
           "; it resumes from there next time");
       summary.stopped = true;
-      break;
     } else {
-      store.finish_trial(id, result.status, result.message);
+      store_.finish_trial(id, result.status, result.message);
       ++summary.finished;
-      log(tag + to_string(result.status) +
+      log(tags_[i] + to_string(result.status) +
           (result.message.empty() ? "" : ": " + result.message));
     }
+  }
+
+  Store& store_;
+  const WorkerOptions& opts_;
+  std::vector<TrialRecord> pack_;
+  std::vector<std::string> ids_, tags_;
+};
+
+}  // namespace
+
+WorkerSummary run_worker(Store& store, PackTrialRunner& runner, TrialSource& source,
+                         const WorkerOptions& opts, const std::function<bool()>& stop) {
+  WorkerSummary summary;
+  PackClaimer claimer(store, runner, source, opts);
+  while (!stop() && !summary.stopped) {
+    std::vector<TrialRecord> pack = claimer.claim();
+    if (pack.empty()) {
+      if (source.grow(store)) continue;
+      break;
+    }
+    PackRun(store, opts, std::move(pack)).run(runner, stop, summary);
   }
   summary.stopped = summary.stopped || stop();
   return summary;

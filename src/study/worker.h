@@ -1,5 +1,7 @@
-// One worker's loop: claim a trial, run it with a heartbeat, record its epochs,
-// finish it; until nothing is left or a stop is requested.
+// The worker loop, the one path every study trial runs through: claim a pack
+// of trials from the study's source (a single trial is a pack of one), beat
+// their heartbeats, record each one's epochs and outcome; until the source
+// has nothing left or a stop is requested.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -8,15 +10,16 @@
 
 #include "store/store.h"
 #include "study/runner.h"
+#include "study/trial_source.h"
 
 namespace lrtune {
 
 struct WorkerOptions {
-  std::vector<std::string> ids;   // the current study file's trials, in order
   std::string host;
   std::int64_t pid = 0;
   double stale_after_s = 60;      // a heartbeat this old (s) frees a trial for others
   double heartbeat_every_s = 5;   // seconds between heartbeats
+  int pack_size = 1;              // trials trained together at most (>= 1)
   std::function<void(const std::string&)> log;  // nullptr = silent
 };
 
@@ -27,9 +30,15 @@ struct WorkerSummary {
   bool stopped = false;
 };
 
-// `stop` is polled between steps; when it turns true the current trial keeps
-// its last completed epoch and goes back to pending.
-WorkerSummary run_worker(Store& store, TrialRunner& runner, const WorkerOptions& opts,
-                         const std::function<bool()>& stop);
+// Info key set on the trials of a pack whose worker died: each runs alone
+// next, so one bad trial cannot take its pack mates down with it again.
+constexpr const char* kRunAloneKey = "run_alone";
+
+// `stop` is polled between steps; when it turns true the current trials keep
+// their last completed epoch and go back to pending. Trials with equal
+// pack keys are claimed together, up to opts.pack_size; a trial taken over by
+// another worker (stale heartbeat) stops alone, the rest of its pack goes on.
+WorkerSummary run_worker(Store& store, PackTrialRunner& runner, TrialSource& source,
+                         const WorkerOptions& opts, const std::function<bool()>& stop);
 
 }  // namespace lrtune

@@ -4,6 +4,9 @@
 
 namespace lrtune {
 
+// CUDA only: nothing here casts CPU work, and a CPU run trains in fp32, so
+// the command line refuses `--precision bf16` for trials on the CPU
+// (cli/config_flags.h, check_study_precision) rather than ignore it.
 class CudaAutocast {
  public:
   // With `on` false the scope does nothing.

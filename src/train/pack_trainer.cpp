@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -21,6 +22,7 @@
 #include "train/pack_batches.h"
 #include "train/pack_checkpoint.h"
 #include "train/seed_streams.h"
+#include "train/session.h"
 
 namespace lrtune {
 namespace {
@@ -68,12 +70,17 @@ std::string summary_line(const TrainConfig& cfg, const EpochMetrics& m, std::siz
          format_count(m.images_per_s) + " img/s  (pack of " + std::to_string(pack) + ")";
 }
 
-class PackTrainer {
+// The pack's training session (train/session.h): run_session drives it.
+class PackTrainer final : public TrainingSession {
  public:
   PackTrainer(const std::vector<TrainConfig>& configs, const Cifar10& data,
               const std::vector<std::string>& paths, const PackHooks& hooks,
               const PackOptions& options);
-  std::vector<RunOutcome> run();
+  EpochRange resume() override;
+  bool trains(std::int64_t epoch) const override;
+  bool train_epoch(std::int64_t epoch) override;
+  void finish_epoch(std::int64_t epoch) override;
+  std::vector<RunOutcome> outcomes() const override;
 
  private:
   struct Copy {
@@ -88,12 +95,12 @@ class PackTrainer {
     if (hooks_.on_log) hooks_.on_log(k, line, transient);
   }
   void build_model();
-  void resume();
+  void load_checkpoints();
   torch::Tensor active_mask(std::int64_t epoch) const;
   bool poll_stops(std::int64_t epoch);
-  bool train_epoch(std::int64_t epoch, PackMeter& meter, std::vector<double>& last_lr);
+  bool train_steps(std::int64_t epoch, PackMeter& meter, std::vector<double>& last_lr);
   PackMeter evaluate(bool validation);
-  void finish_epoch(std::int64_t epoch, const PackMeter& train, double train_seconds,
+  void record_epoch(std::int64_t epoch, const PackMeter& train, double train_seconds,
                     const Stopwatch& clock, const std::vector<double>& last_lr);
 
   std::vector<TrainConfig> configs_;
@@ -108,6 +115,11 @@ class PackTrainer {
   std::vector<Copy> copies_;
   torch::Tensor alive_;  // bool [K]: false once a copy's loss was not finite
   std::uint64_t pack_seed_ = 0;
+  // The epoch in progress, between train_epoch and finish_epoch.
+  std::optional<PackMeter> meter_;
+  std::vector<double> last_lr_;
+  Stopwatch clock_;
+  double train_seconds_ = 0;
 };
 
 PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const Cifar10& data,
@@ -166,7 +178,7 @@ void PackTrainer::build_model() {
   alive_ = torch::ones({K}, torch::dtype(torch::kBool).device(device_));
 }
 
-void PackTrainer::resume() {
+void PackTrainer::load_checkpoints() {
   for (std::size_t k = 0; k < configs_.size(); ++k) {
     const auto done = load_copy_checkpoint(paths_[k], model_, *optimizer_,
                                            static_cast<std::int64_t>(k), configs_[k], device_);
@@ -196,7 +208,7 @@ bool PackTrainer::poll_stops(std::int64_t epoch) {
   return changed;
 }
 
-bool PackTrainer::train_epoch(std::int64_t epoch, PackMeter& meter, std::vector<double>& last_lr) {
+bool PackTrainer::train_steps(std::int64_t epoch, PackMeter& meter, std::vector<double>& last_lr) {
   const auto K = static_cast<std::int64_t>(configs_.size());
   const std::int64_t n_train = batches_->train_size(), batch = configs_[0].batch_size;
   const std::int64_t steps = (n_train + batch - 1) / batch;
@@ -272,7 +284,7 @@ PackMeter PackTrainer::evaluate(bool validation) {
   return meter;
 }
 
-void PackTrainer::finish_epoch(std::int64_t epoch, const PackMeter& train, double train_seconds,
+void PackTrainer::record_epoch(std::int64_t epoch, const PackMeter& train, double train_seconds,
                                const Stopwatch& clock, const std::vector<double>& last_lr) {
   const auto train_loss = train.mean_loss(), train_acc = train.accuracy();
   const PackMeter val = evaluate(true), test = evaluate(false);
@@ -311,9 +323,9 @@ void PackTrainer::finish_epoch(std::int64_t epoch, const PackMeter& train, doubl
   }
 }
 
-std::vector<RunOutcome> PackTrainer::run() {
-  resume();
-  std::int64_t first = 0, last = 0;
+EpochRange PackTrainer::resume() {
+  load_checkpoints();
+  EpochRange range;
   bool any = false;
   for (std::size_t k = 0; k < configs_.size(); ++k) {
     if (copies_[k].start >= configs_[k].epochs) {
@@ -321,21 +333,33 @@ std::vector<RunOutcome> PackTrainer::run() {
       copies_[k].outcome.status = RunStatus::done;
       continue;
     }
-    first = any ? std::min(first, copies_[k].start) : copies_[k].start;
-    last = std::max(last, configs_[k].epochs);
+    range.first = any ? std::min(range.first, copies_[k].start) : copies_[k].start;
+    range.end = std::max(range.end, configs_[k].epochs);
     any = true;
   }
-  std::vector<double> last_lr(configs_.size(), 0.0);
-  for (std::int64_t epoch = first; any && epoch < last; ++epoch) {
-    bool training = false;
-    for (std::size_t k = 0; k < configs_.size(); ++k) training = training || active(k, epoch);
-    if (!training) continue;
-    Stopwatch clock;
-    PackMeter meter(static_cast<std::int64_t>(configs_.size()), device_);
-    if (!train_epoch(epoch, meter, last_lr)) break;
-    const double train_seconds = clock.seconds();
-    finish_epoch(epoch, meter, train_seconds, clock, last_lr);
-  }
+  last_lr_.assign(configs_.size(), 0.0);
+  return range;
+}
+
+bool PackTrainer::trains(std::int64_t epoch) const {
+  for (std::size_t k = 0; k < configs_.size(); ++k)
+    if (active(k, epoch)) return true;
+  return false;
+}
+
+bool PackTrainer::train_epoch(std::int64_t epoch) {
+  clock_ = Stopwatch();
+  meter_.emplace(static_cast<std::int64_t>(configs_.size()), device_);
+  if (!train_steps(epoch, *meter_, last_lr_)) return false;
+  train_seconds_ = clock_.seconds();
+  return true;
+}
+
+void PackTrainer::finish_epoch(std::int64_t epoch) {
+  record_epoch(epoch, *meter_, train_seconds_, clock_, last_lr_);
+}
+
+std::vector<RunOutcome> PackTrainer::outcomes() const {
   std::vector<RunOutcome> out;
   for (const auto& c : copies_) out.push_back(c.outcome);
   return out;
@@ -356,7 +380,7 @@ std::vector<RunOutcome> run_pack(const std::vector<TrainConfig>& configs, const 
                                  const PackHooks& hooks, const PackOptions& options) {
   if (configs.empty()) return {};
   PackTrainer trainer(configs, data, checkpoint_paths, hooks, options);
-  return trainer.run();
+  return run_session(trainer);
 }
 
 }  // namespace lrtune

@@ -1,4 +1,5 @@
-// The epoch loop: set-up, one training epoch, evaluation, checkpoint, resume.
+// The session of one run: set-up, one training epoch, evaluation, checkpoint,
+// resume; run_training drives it with the one epoch loop (train/session.h).
 #include "train/trainer.h"
 
 #include <cmath>
@@ -59,6 +60,17 @@ std::string summary_line(const TrainConfig& cfg, const EpochMetrics& m) {
          format_count(m.images_per_s) + " img/s";
 }
 
+// The transient in-epoch line: images so far, speed, mean loss, time left.
+std::string progress_line(const TrainConfig& cfg, std::int64_t epoch, std::int64_t seen,
+                          std::int64_t n_train, double seconds, double loss) {
+  const double rate = static_cast<double>(seen) / seconds;
+  return "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs) + "  [" +
+         format_count(static_cast<double>(seen)) + "/" +
+         format_count(static_cast<double>(n_train)) + "]  " + format_count(rate) +
+         " img/s  loss " + format_fixed(loss, 4) + "  training left " +
+         format_duration(static_cast<double>(n_train - seen) / rate);
+}
+
 }  // namespace
 
 int apply_threads(std::int64_t threads) {
@@ -77,118 +89,155 @@ std::string resolve_device(const std::string& device) {
   return device;
 }
 
+struct SingleSession::State {
+  State(const TrainConfig& c, const Cifar10& data, std::string path, TrainHooks h)
+      : cfg(c), hooks(std::move(h)), checkpoint_path(std::move(path)),
+        device(resolve_device(c.device)), seed(static_cast<std::uint64_t>(c.seed)),
+        split(stratified_split(data.train.labels, c.val_size, c.train_subset, seed)),
+        stats(channel_stats(data.train.images, split.train)),
+        // Channels-last is faster for these convolutions on the CPU (docs/performance.md).
+        train_maker(data.train, stats, device.is_cpu()),
+        test_maker(data.test, stats, device.is_cpu()), meter(device) {}
+
+  void log(const std::string& line, bool transient) const {
+    if (hooks.on_log) hooks.on_log(line, transient);
+  }
+
+  TrainConfig cfg;
+  TrainHooks hooks;
+  std::string checkpoint_path;
+  torch::Device device;
+  std::uint64_t seed;
+  Split split;
+  ChannelStats stats;
+  BatchMaker train_maker, test_maker;
+  std::vector<std::int64_t> test_idx;
+  std::shared_ptr<Network> model;
+  std::unique_ptr<TrainOptimizer> optimizer;
+  std::unique_ptr<Schedule> schedule;
+  std::int64_t n_train = 0, steps = 0;
+  AccuracyMeter meter;
+  Stopwatch epoch_clock;
+  double train_seconds = 0, last_lr = 0;
+  RunOutcome outcome;
+};
+
+SingleSession::SingleSession(const TrainConfig& cfg, const Cifar10& data,
+                             std::string checkpoint_path, TrainHooks hooks) {
+  cfg.validate();
+  if (resolve_device(cfg.device) == "cpu")
+    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  s_ = std::make_unique<State>(cfg, data, std::move(checkpoint_path), std::move(hooks));
+  s_->test_idx.resize(static_cast<std::size_t>(data.test.size()));
+  for (std::int64_t i = 0; i < data.test.size(); ++i) s_->test_idx[i] = i;
+  torch::manual_seed(mix_seed(s_->seed, streams::kInit));
+  s_->model = build_model(cfg);
+  s_->model->to(s_->device);
+  if (s_->device.is_cpu()) to_channels_last(*s_->model);
+  s_->optimizer = build_optimizer(s_->model->parameters(), cfg);
+  s_->n_train = static_cast<std::int64_t>(s_->split.train.size());
+  s_->steps = (s_->n_train + cfg.batch_size - 1) / cfg.batch_size;
+  s_->schedule = make_schedule(cfg, {cfg.epochs, s_->steps});
+}
+
+SingleSession::~SingleSession() = default;
+
+EpochRange SingleSession::resume() {
+  State& s = *s_;
+  auto done = load_checkpoint(s.checkpoint_path, *s.model, s.optimizer->torch(), s.cfg, s.device);
+  if (done) {
+    s.outcome.epochs_completed = done->epoch;
+    s.optimizer->restore_hyper_parameters();
+    s.schedule->load_state(done->schedule_state);
+    if (s.device.is_cpu()) to_channels_last(*s.model);
+    if (s.hooks.on_resume) s.hooks.on_resume(done->epoch);
+    s.log("resuming after epoch " + std::to_string(done->epoch) + " from " + s.checkpoint_path,
+          false);
+  }
+  if (s.outcome.epochs_completed >= s.cfg.epochs) s.outcome.status = RunStatus::done;
+  return {s.outcome.epochs_completed, s.cfg.epochs};
+}
+
+bool SingleSession::trains(std::int64_t) const { return s_->outcome.status == RunStatus::running; }
+
+bool SingleSession::train_epoch(std::int64_t epoch) {
+  State& s = *s_;
+  s.epoch_clock = Stopwatch();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(s.n_train));
+  const auto perm = permutation(s.n_train, mix_seed(s.seed, streams::kOrder + epoch));
+  for (std::int64_t i = 0; i < s.n_train; ++i) order[i] = s.split.train[perm[i]];
+  std::mt19937_64 augment_rng(mix_seed(s.seed, streams::kAugment + epoch));
+  torch::manual_seed(mix_seed(s.seed, streams::kDropout + epoch));
+  s.model->train();
+  s.meter.reset();
+  double last_report = 0;
+  for (std::int64_t step = 0; step < s.steps; ++step) {
+    if (s.hooks.should_stop && s.hooks.should_stop()) {
+      s.outcome.message = "stopped during epoch " + std::to_string(epoch + 1);
+      return false;
+    }
+    s.last_lr = s.schedule->lr(epoch, step);
+    s.optimizer->set_lr(s.last_lr);
+    if (auto momentum = s.schedule->momentum(epoch, step)) s.optimizer->set_momentum(*momentum);
+    const std::int64_t begin = step * s.cfg.batch_size;
+    Batch batch = s.train_maker.make(order, begin, std::min(s.n_train, begin + s.cfg.batch_size),
+                                     s.cfg.augment == "flipcrop" ? &augment_rng : nullptr);
+    auto x = batch.images.to(s.device, /*non_blocking=*/true);
+    auto y = batch.labels.to(s.device, /*non_blocking=*/true);
+    s.optimizer->torch().zero_grad();
+    auto logits = s.model->forward(x);
+    auto loss = torch::nn::functional::cross_entropy(logits, y);
+    loss.backward();
+    s.optimizer->torch().step();
+    s.meter.add(loss, logits, y);
+    if (s.hooks.on_log && s.epoch_clock.seconds() - last_report >= kProgressEverySeconds) {
+      last_report = s.epoch_clock.seconds();
+      s.log(progress_line(s.cfg, epoch, s.meter.count(), s.n_train, last_report,
+                          s.meter.mean_loss()),
+            true);
+    }
+  }
+  s.train_seconds = s.epoch_clock.seconds();
+  return true;
+}
+
+void SingleSession::finish_epoch(std::int64_t epoch) {
+  State& s = *s_;
+  EpochMetrics m;
+  m.epoch = epoch + 1;
+  m.lr = s.last_lr;
+  m.train_loss = s.meter.mean_loss();
+  m.train_acc = s.meter.accuracy();
+  const Evaluation val = evaluate(*s.model, s.train_maker, s.split.val, s.cfg.eval_batch_size, s.device);
+  const Evaluation test = evaluate(*s.model, s.test_maker, s.test_idx, s.cfg.eval_batch_size, s.device);
+  m.val_loss = val.loss;
+  m.val_acc = val.acc;
+  m.test_loss = test.loss;
+  m.test_acc = test.acc;
+  m.seconds = s.epoch_clock.seconds();
+  m.images_per_s = static_cast<double>(s.n_train) / s.train_seconds;
+  if (s.hooks.on_epoch) s.hooks.on_epoch(m);
+  s.log(summary_line(s.cfg, m), false);
+  s.outcome.epochs_completed = epoch + 1;
+  if (!std::isfinite(m.train_loss)) {
+    s.outcome.status = RunStatus::diverged;
+    s.outcome.message = "training loss became non-finite in epoch " + std::to_string(epoch + 1);
+    s.log("diverged: " + s.outcome.message, false);
+    return;
+  }
+  s.schedule->observe(m);
+  save_checkpoint(s.checkpoint_path, *s.model, s.optimizer->torch(), epoch + 1, s.cfg,
+                  s.schedule->state());
+  if (s.hooks.on_checkpoint) s.hooks.on_checkpoint(s.checkpoint_path);
+  if (epoch + 1 >= s.cfg.epochs) s.outcome.status = RunStatus::done;
+}
+
+std::vector<RunOutcome> SingleSession::outcomes() const { return {s_->outcome}; }
+
 RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
                         const std::string& checkpoint_path, const TrainHooks& hooks) {
-  cfg.validate();
-  const torch::Device device(resolve_device(cfg.device));
-  const bool on_cpu = device.is_cpu();
-  if (on_cpu) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
-  auto log = [&](const std::string& line, bool transient) {
-    if (hooks.on_log) hooks.on_log(line, transient);
-  };
-
-  const auto seed = static_cast<std::uint64_t>(cfg.seed);
-  const Split split = stratified_split(data.train.labels, cfg.val_size, cfg.train_subset, seed);
-  const ChannelStats stats = channel_stats(data.train.images, split.train);
-  // Channels-last is faster for these convolutions on the CPU (see docs/performance.md).
-  const BatchMaker train_maker(data.train, stats, on_cpu);
-  const BatchMaker test_maker(data.test, stats, on_cpu);
-  std::vector<std::int64_t> test_idx(static_cast<std::size_t>(data.test.size()));
-  for (std::int64_t i = 0; i < data.test.size(); ++i) test_idx[i] = i;
-
-  torch::manual_seed(mix_seed(seed, streams::kInit));
-  auto model = build_model(cfg);
-  model->to(device);
-  if (on_cpu) to_channels_last(*model);
-  auto optimizer = build_optimizer(model->parameters(), cfg);
-  const auto n_train = static_cast<std::int64_t>(split.train.size());
-  const std::int64_t steps = (n_train + cfg.batch_size - 1) / cfg.batch_size;
-  auto schedule = make_schedule(cfg, {cfg.epochs, steps});
-
-  std::int64_t start_epoch = 0;
-  if (auto done = load_checkpoint(checkpoint_path, *model, optimizer->torch(), cfg, device)) {
-    start_epoch = done->epoch;
-    optimizer->restore_hyper_parameters();
-    schedule->load_state(done->schedule_state);
-    if (on_cpu) to_channels_last(*model);
-    if (hooks.on_resume) hooks.on_resume(start_epoch);
-    log("resuming after epoch " + std::to_string(start_epoch) + " from " + checkpoint_path, false);
-  }
-
-  RunOutcome outcome;
-  outcome.epochs_completed = start_epoch;
-  AccuracyMeter meter(device);
-  for (std::int64_t epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
-    Stopwatch epoch_clock;
-    std::vector<std::int64_t> order(static_cast<std::size_t>(n_train));
-    const auto perm = permutation(n_train, mix_seed(seed, streams::kOrder + epoch));
-    for (std::int64_t i = 0; i < n_train; ++i) order[i] = split.train[perm[i]];
-    std::mt19937_64 augment_rng(mix_seed(seed, streams::kAugment + epoch));
-    torch::manual_seed(mix_seed(seed, streams::kDropout + epoch));
-
-    model->train();
-    meter.reset();
-    double lr = cfg.lr, last_report = 0;
-    for (std::int64_t step = 0; step < steps; ++step) {
-      if (hooks.should_stop && hooks.should_stop()) {
-        outcome.message = "stopped during epoch " + std::to_string(epoch + 1);
-        return outcome;
-      }
-      lr = schedule->lr(epoch, step);
-      optimizer->set_lr(lr);
-      if (auto momentum = schedule->momentum(epoch, step)) optimizer->set_momentum(*momentum);
-      const std::int64_t begin = step * cfg.batch_size;
-      Batch batch = train_maker.make(order, begin, std::min(n_train, begin + cfg.batch_size),
-                                     cfg.augment == "flipcrop" ? &augment_rng : nullptr);
-      auto x = batch.images.to(device, /*non_blocking=*/true);
-      auto y = batch.labels.to(device, /*non_blocking=*/true);
-      optimizer->torch().zero_grad();
-      auto logits = model->forward(x);
-      auto loss = torch::nn::functional::cross_entropy(logits, y);
-      loss.backward();
-      optimizer->torch().step();
-      meter.add(loss, logits, y);
-      if (hooks.on_log && epoch_clock.seconds() - last_report >= kProgressEverySeconds) {
-        last_report = epoch_clock.seconds();
-        const double rate = static_cast<double>(meter.count()) / last_report;
-        log("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs) + "  [" +
-                format_count(static_cast<double>(meter.count())) + "/" +
-                format_count(static_cast<double>(n_train)) + "]  " + format_count(rate) +
-                " img/s  loss " + format_fixed(meter.mean_loss(), 4) + "  training left " +
-                format_duration(static_cast<double>(n_train - meter.count()) / rate),
-            true);
-      }
-    }
-    const double train_seconds = epoch_clock.seconds();
-
-    EpochMetrics m;
-    m.epoch = epoch + 1;
-    m.lr = lr;
-    m.train_loss = meter.mean_loss();
-    m.train_acc = meter.accuracy();
-    const Evaluation val = evaluate(*model, train_maker, split.val, cfg.eval_batch_size, device);
-    const Evaluation test = evaluate(*model, test_maker, test_idx, cfg.eval_batch_size, device);
-    m.val_loss = val.loss;
-    m.val_acc = val.acc;
-    m.test_loss = test.loss;
-    m.test_acc = test.acc;
-    m.seconds = epoch_clock.seconds();
-    m.images_per_s = static_cast<double>(n_train) / train_seconds;
-    if (hooks.on_epoch) hooks.on_epoch(m);
-    log(summary_line(cfg, m), false);
-    outcome.epochs_completed = epoch + 1;
-    if (!std::isfinite(m.train_loss)) {
-      outcome.status = RunStatus::diverged;
-      outcome.message = "training loss became non-finite in epoch " + std::to_string(epoch + 1);
-      log("diverged: " + outcome.message, false);
-      return outcome;
-    }
-    schedule->observe(m);
-    save_checkpoint(checkpoint_path, *model, optimizer->torch(), epoch + 1, cfg, schedule->state());
-    if (hooks.on_checkpoint) hooks.on_checkpoint(checkpoint_path);
-  }
-  outcome.status = RunStatus::done;
-  return outcome;
+  SingleSession session(cfg, data, checkpoint_path, hooks);
+  return run_session(session).front();
 }
 
 }  // namespace lrtune

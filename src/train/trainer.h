@@ -1,12 +1,16 @@
-// One training run: the epoch loop, evaluation, divergence detection and
-// per-epoch checkpoints. Where metrics go is the caller's choice (hooks).
+// One training run: its session (set-up, training epoch, evaluation,
+// divergence detection, per-epoch checkpoint and resume) and run_training,
+// which drives it with the one epoch loop. Where metrics go is the caller's
+// choice (hooks).
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/config.h"
 #include "core/metrics.h"
 #include "data/cifar10.h"
+#include "train/session.h"
 
 namespace lrtune {
 
@@ -22,14 +26,30 @@ struct TrainHooks {
   std::function<void(const std::string& path)> on_checkpoint;
   // Polled between steps; true stops the run, keeping the last checkpoint.
   std::function<bool()> should_stop;
-  // Progress lines (in-epoch progress and epoch summaries); nullptr = silent.
+  // Progress lines; nullptr = silent. Transient: in-epoch progress ("epoch
+  // 3/15  [12,800/45,000]  ... training left 20s"). Lasting: "resuming after
+  // epoch N from PATH", each epoch's summary ("epoch 3/15  lr 0.010000  train
+  // loss ..."), and "diverged: training loss became non-finite in epoch N".
   std::function<void(const std::string& line, bool transient)> on_log;
 };
 
-struct RunOutcome {
-  RunStatus status = RunStatus::running;  // done, diverged, or running (stopped)
-  std::int64_t epochs_completed = 0;
-  std::string message;  // e.g. "loss became nan at epoch 3, step 17"
+// The session of one run (`lrtune train`, a study trial): its data split,
+// model, optimizer and schedule, checkpointed to `checkpoint_path` after every
+// epoch (atomically) and resumed from it if it exists.
+class SingleSession final : public TrainingSession {
+ public:
+  SingleSession(const TrainConfig& cfg, const Cifar10& data, std::string checkpoint_path,
+                TrainHooks hooks);
+  ~SingleSession() override;
+  EpochRange resume() override;
+  bool trains(std::int64_t epoch) const override;
+  bool train_epoch(std::int64_t epoch) override;
+  void finish_epoch(std::int64_t epoch) override;
+  std::vector<RunOutcome> outcomes() const override;
+
+ private:
+  struct State;  // LibTorch objects, kept out of this header
+  std::unique_ptr<State> s_;
 };
 
 // Trains `cfg` (validated) on `data`, checkpointing to `checkpoint_path` after

@@ -1,17 +1,20 @@
-// `lrtune train` as a user runs it: errors, --help, kill -9 and --resume, and
-// one epoch on the real data when it is present.
+// `lrtune train` as a user runs it: errors, --help, kill -9 and --resume, one
+// holder per run, the data's fingerprint, and one epoch on the real data when
+// it is present.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "core/process.h"
 #include "support/test_support.h"
 
 namespace lrtune {
@@ -104,37 +107,113 @@ TEST_F(CliFixture, RunDirectoryHoldsConfigMetricsDatabaseAndCheckpoint) {
   EXPECT_EQ(lines_of(dir / "metrics.csv").size(), 3u);
 }
 
+// `lrtune train ARGS` in the background, its output read line by line. With
+// `hold_at` > 0 it stops for good once that epoch's row is recorded and
+// before its checkpoint is written (LRTUNE_TEST_HOLD_AT_EPOCH): a known
+// moment to find it at, with no race against the clock.
+class Background {
+ public:
+  Background(const std::string& args, int hold_at) {
+    const std::string env = "LRTUNE_TEST_HOLD_AT_EPOCH=" + std::to_string(hold_at);
+    pipe_ = popen(("exec env " + env + " " + lrtune(args) + " 2>&1").c_str(), "r");
+  }
+  ~Background() {
+    if (pid_ > 0 && pipe_) kill(pid_, SIGKILL);  // a failed test leaves nothing running
+    if (pipe_) pclose(pipe_);
+  }
+  // Reads up to the "holding at epoch" line and returns the process id it
+  // names; 0 when the output ended without it.
+  pid_t wait_until_held() {
+    char buf[4096];
+    while (pipe_ && std::fgets(buf, sizeof buf, pipe_)) {
+      const std::string line = buf;
+      output_ += line;
+      const auto at = line.find("holding at epoch");
+      if (at != std::string::npos) return pid_ = std::stoi(line.substr(line.rfind("process ") + 8));
+    }
+    return 0;
+  }
+  // kill -9, then the wait status.
+  int kill_hard() {
+    kill(pid_, SIGKILL);
+    const int status = pclose(pipe_);
+    pipe_ = nullptr;
+    return status;
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  FILE* pipe_ = nullptr;
+  pid_t pid_ = 0;
+  std::string output_;
+};
+
 TEST_F(CliFixture, ResumeAfterKillNineEqualsUninterruptedRun) {
   const std::string flags = tiny_flags() + " --epochs 5 --warmup-epochs 1 --schedule multistep --milestones 3";
   const fs::path straight = tmp.path() / "straight", killed = tmp.path() / "killed";
   std::string out;
   ASSERT_EQ(test::run_command(lrtune("train " + flags + " --out " + straight.string()), &out), 0) << out;
 
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    execl("/bin/sh", "sh", "-c", ("exec " + lrtune("train " + flags + " --out " + killed.string())).c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  // Kill it hard once two epochs are on disk.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  while (lines_of(killed / "metrics.csv").size() < 3 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
-  const auto before = lines_of(killed / "metrics.csv").size();
-  ASSERT_GE(before, 3u);
-  ASSERT_LT(before, 6u);
+  // Killed at the worst moment: epoch 3's row is on disk, its checkpoint is not.
+  Background run("train " + flags + " --out " + killed.string(), /*hold_at=*/3);
+  ASSERT_GT(run.wait_until_held(), 0) << run.output();
+  const int status = run.kill_hard();
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  ASSERT_EQ(lines_of(killed / "metrics.csv").size(), 4u);  // header + epochs 1-3
 
   ASSERT_EQ(test::run_command(lrtune("train --resume " + killed.string()), &out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("resuming after epoch"));
+  EXPECT_THAT(out, HasSubstr("resuming after epoch 2"));
   const auto a = lines_of(straight / "metrics.csv"), b = lines_of(killed / "metrics.csv");
   ASSERT_EQ(a.size(), 6u);
   ASSERT_EQ(b.size(), 6u);
   for (size_t i = 1; i < a.size(); ++i) EXPECT_EQ(results_only(a[i]), results_only(b[i])) << "epoch " << i;
+}
+
+// Two resumes of one run at once would train it twice and interleave their
+// rows: the second is refused, naming the holder; a holder that was killed
+// (kill -9) gives the run up to the next resume.
+TEST_F(CliFixture, ASecondResumeOfARunningRunIsRefused) {
+  const fs::path dir = tmp.path() / "run";
+  const std::string flags = tiny_flags() + " --epochs 4";
+  Background first("train " + flags + " --out " + dir.string(), /*hold_at=*/2);
+  ASSERT_GT(first.wait_until_held(), 0) << first.output();
+  first.kill_hard();  // left `running` by a process that no longer exists
+
+  Background holder("train --resume " + dir.string(), /*hold_at=*/3);
+  const pid_t pid = holder.wait_until_held();
+  ASSERT_GT(pid, 0) << holder.output();
+  EXPECT_THAT(holder.output(), HasSubstr("resuming after epoch 1"));
+  const auto rows = lines_of(dir / "metrics.csv");
+
+  std::string out;
+  EXPECT_NE(test::run_command(lrtune("train --resume " + dir.string()), &out), 0);
+  EXPECT_THAT(out, HasSubstr("lrtune: error: " + dir.string() + " is being trained by process " +
+                             std::to_string(pid) + " on host " + host_name()));
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_EQ(lines_of(dir / "metrics.csv"), rows);  // the refused resume touched nothing
+
+  holder.kill_hard();
+  ASSERT_EQ(test::run_command(lrtune("train --resume " + dir.string()), &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("resuming after epoch 2"));
+  EXPECT_EQ(lines_of(dir / "metrics.csv").size(), 5u);
+}
+
+// config.json records which copy of the data the run trained on: the same
+// bytes under another folder give the same fingerprint.
+TEST_F(CliFixture, ConfigRecordsTheDataFingerprint) {
+  const fs::path copy = tmp.path() / "copy";
+  fs::copy(data, copy, fs::copy_options::recursive);
+  std::string out;
+  std::string prints[2];
+  for (int i = 0; i < 2; ++i) {
+    const fs::path dir = tmp.path() / ("run" + std::to_string(i));
+    const std::string flags = tiny_flags() + " --epochs 1 --data " + (i ? copy : data).string();
+    ASSERT_EQ(test::run_command(lrtune("train " + flags + " --out " + dir.string()), &out), 0) << out;
+    const auto config = nlohmann::json::parse(test::read_file(dir / "config.json"));
+    prints[i] = config.at("provenance").value("data_fingerprint", "");
+  }
+  EXPECT_EQ(prints[0].size(), 16u);
+  EXPECT_EQ(prints[0], prints[1]);
 }
 
 TEST_F(CliFixture, ResumeRefusesToChangeWhatDefinesTheRun) {

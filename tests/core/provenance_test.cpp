@@ -1,5 +1,8 @@
+// What a run records about what produced it, and the check that a study's
+// trials used one copy of the data.
 #include "core/provenance.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/test_support.h"
@@ -36,6 +39,21 @@ TEST(Provenance, RunProvenanceRecordsWhatProducedTheRun) {
   EXPECT_EQ(info.at("threads"), 3);
   EXPECT_EQ(info.at("seed"), 42);
   EXPECT_FALSE(info.at("host").get<std::string>().empty());
+}
+
+// `lrtune study status` and `lrtune report` print this line for a study.
+TEST(Provenance, TrialsOnDifferentCopiesOfTheDataGiveOneWarningLine) {
+  using nlohmann::json;
+  const json a = {{kDataFingerprintKey, "aaaaaaaaaaaaaaaa"}, {"host", "h1"}};
+  const json b = {{kDataFingerprintKey, "bbbbbbbbbbbbbbbb"}, {"host", "h1"}};
+  const json older = {{"host", "h2"}};  // recorded before fingerprints: no opinion
+  EXPECT_EQ(mixed_data_warning({}), "");
+  EXPECT_EQ(mixed_data_warning({a, a, older, json::object(), json()}), "");
+  const std::string w = mixed_data_warning({a, b, a, older});
+  EXPECT_THAT(w, ::testing::StartsWith("warning: "));
+  EXPECT_THAT(w, ::testing::HasSubstr("2 different copies of the data"));
+  EXPECT_THAT(w, ::testing::HasSubstr("aaaaaaaaaaaaaaaa: 2 trials; bbbbbbbbbbbbbbbb: 1 trial"));
+  EXPECT_EQ(w.find('\n'), std::string::npos);
 }
 
 }  // namespace

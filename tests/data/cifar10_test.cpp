@@ -84,6 +84,45 @@ TEST(Cifar10Reader, LoadsAllSixFiles) {
   EXPECT_EQ(torch::bincount(d.train.labels).min().item<int64_t>(), 15);
 }
 
+// FNV-1a over little-endian 8-byte words, the tail zero-padded; the values
+// come from an independent implementation (Python int.from_bytes).
+TEST(Cifar10Fingerprint, HashesEightByteWords) {
+  const auto hash = [](const std::string& s) {
+    return fnv1a_words(14695981039346656037ULL, reinterpret_cast<const unsigned char*>(s.data()),
+                       s.size());
+  };
+  EXPECT_EQ(hash(""), 0xcbf29ce484222325ULL);
+  EXPECT_EQ(hash("abcdefgh"), 0x3919eeb00ee1e68cULL);
+  EXPECT_EQ(hash("abcdefghij"), 0xe89d7a294942691fULL);
+}
+
+// The same files under another folder are the same data (a trial run on
+// another machine stays comparable); one changed pixel is another copy.
+TEST(Cifar10Fingerprint, FollowsTheBytesNotThePath) {
+  test::TempDir a, b;
+  test::write_tiny_cifar(a.path(), 30, 40);
+  test::write_tiny_cifar(b.path() / "elsewhere", 30, 40);
+  const std::string print = load_cifar10(a.str()).fingerprint;
+  EXPECT_EQ(print.size(), 16u);
+  EXPECT_EQ(print.find_first_not_of("0123456789abcdef"), std::string::npos) << print;
+  EXPECT_EQ(load_cifar10((b.path() / "elsewhere").string()).fingerprint, print);
+
+  std::fstream f(a.path() / "data_batch_4.bin", std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(7 * kRecordBytes + 500);
+  f.put(static_cast<char>(201));
+  f.close();
+  EXPECT_NE(load_cifar10(a.str()).fingerprint, print);
+
+  // Two files swapped: the same images in another order, so other splits and
+  // batches and other results: another copy.
+  test::TempDir c;
+  test::write_tiny_cifar(c.path(), 30, 40);
+  fs::rename(c.path() / "data_batch_1.bin", c.path() / "tmp.bin");
+  fs::rename(c.path() / "data_batch_2.bin", c.path() / "data_batch_1.bin");
+  fs::rename(c.path() / "tmp.bin", c.path() / "data_batch_2.bin");
+  EXPECT_NE(load_cifar10(c.str()).fingerprint, print);
+}
+
 TEST(Cifar10Reader, DataFolderPrecedence) {
   ::setenv("LRTUNE_DATA", "/from/env", 1);
   EXPECT_EQ(resolve_data_dir("/from/flag"), "/from/flag");

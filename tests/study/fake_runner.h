@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,8 @@ class FakeRunner : public TrialRunner {
   double epoch_seconds = 0.02;           // time one epoch takes (slept, in 10 steps)
   std::map<std::string, Plan> plans;     // by trial label
   std::filesystem::path record_dir;      // "" = do not record start/end times
+  // Called when a trial starts, before its first epoch (tests wait on events here).
+  std::function<void(const TrialRecord&)> on_start;
 
   TrialResult run(const TrialRecord& trial, const TrialContext& ctx) override {
     namespace fs = std::filesystem;
@@ -35,6 +38,7 @@ class FakeRunner : public TrialRunner {
     std::int64_t last = 0;
     if (std::ifstream in(ckpt); in) in >> last;
     if (ctx.on_resume) ctx.on_resume(last);
+    if (on_start) on_start(trial);
     const Plan plan = plans.count(trial.spec.label) ? plans.at(trial.spec.label) : Plan{};
     const double started = wall();
     TrialResult result{RunStatus::done, last, ""};

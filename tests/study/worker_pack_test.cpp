@@ -1,11 +1,17 @@
-// The pack worker with a fake pack runner: packs formed by key and size, each
-// trial's own epochs and outcome recorded, and a stop that releases them all.
+// The worker loop with a fake pack runner: packs formed by key and size, each
+// trial's own epochs and outcome recorded, a stop that releases them all, and
+// a pack whose worker dies charging none of its trials.
+#include <unistd.h>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "core/process.h"
 #include "store/store.h"
 #include "study/fake_runner.h"
-#include "study/pack_worker.h"
+#include "study/scheduler.h"
+#include "study/trial_source.h"
+#include "study/worker.h"
 #include "support/test_support.h"
 
 namespace lrtune {
@@ -36,7 +42,8 @@ class FakePackRunner : public PackTrialRunner {
 class PackWorkerTest : public ::testing::Test {
  protected:
   test::TempDir tmp;
-  std::unique_ptr<Store> store = open_sqlite_store((tmp.path() / "results.sqlite").string());
+  std::string db = (tmp.path() / "results.sqlite").string();
+  std::unique_ptr<Store> store = open_sqlite_store(db);
   FakePackRunner runner;
   std::vector<std::string> ids;
 
@@ -46,9 +53,13 @@ class PackWorkerTest : public ::testing::Test {
     store->add_trial({id, id, config, 0, epochs});
     ids.push_back(id);
   }
-  WorkerOptions options() const {
+  WorkerSummary run(int pack_size, const std::function<bool()>& stop) {
+    GridSource grid(ids);
+    return run_worker(*store, runner, grid, options(pack_size), stop);
+  }
+  WorkerOptions options(int pack_size) const {
     WorkerOptions wo;
-    wo.ids = ids;
+    wo.pack_size = pack_size;
     wo.host = host_name();
     wo.pid = 1;
     wo.heartbeat_every_s = 0.05;
@@ -61,7 +72,7 @@ TEST_F(PackWorkerTest, FormsPacksByKeyUpToTheSize) {
   const std::vector<std::pair<std::string, std::string>> trials = {
       {"t0", "a"}, {"t1", "a"}, {"t2", "b"}, {"t3", "a"}, {"t4", "a"}, {"t5", ""}, {"t6", ""}};
   for (const auto& [id, group] : trials) add(id, group);
-  const auto summary = run_pack_worker(*store, runner, options(), 3, [] { return false; });
+  const auto summary = run(3, [] { return false; });
   EXPECT_EQ(summary.finished, 7);
   const std::vector<std::vector<std::string>> expected = {
       {"t0", "t1", "t3"}, {"t2"}, {"t4"}, {"t5"}, {"t6"}};
@@ -77,7 +88,7 @@ TEST_F(PackWorkerTest, EachTrialKeepsItsOwnOutcome) {
   add("t1", "a", 3);
   add("t2", "a", 3);
   runner.single.plans["t1"] = {test::FakeRunner::Act::diverge, 2};
-  run_pack_worker(*store, runner, options(), 8, [] { return false; });
+  run(8, [] { return false; });
   ASSERT_EQ(runner.packs.size(), 1u);
   EXPECT_EQ(status("t0"), RunStatus::done);
   EXPECT_EQ(status("t1"), RunStatus::diverged);
@@ -91,7 +102,7 @@ TEST_F(PackWorkerTest, APackThatThrowsFailsItsTrialsOnly) {
   add("t1", "a");
   add("t2", "b");
   runner.throw_on_pack = true;
-  const auto summary = run_pack_worker(*store, runner, options(), 4, [] { return false; });
+  const auto summary = run(4, [] { return false; });
   EXPECT_EQ(summary.failed, 2);
   EXPECT_EQ(status("t0"), RunStatus::failed);
   EXPECT_EQ(status("t1"), RunStatus::failed);
@@ -103,15 +114,48 @@ TEST_F(PackWorkerTest, StopReleasesThePackKeepingEpochs) {
   add("t1", "a", 4);
   runner.single.epoch_seconds = 0.01;
   auto stop = [&] { return !store->epochs("t0").empty(); };
-  auto summary = run_pack_worker(*store, runner, options(), 2, stop);
+  auto summary = run(2, stop);
   EXPECT_TRUE(summary.stopped);
   EXPECT_EQ(status("t0"), RunStatus::pending);
   EXPECT_EQ(status("t1"), RunStatus::pending);
   EXPECT_GE(store->epochs("t0").size(), 1u);
-  summary = run_pack_worker(*store, runner, options(), 2, [] { return false; });
+  summary = run(2, [] { return false; });
   EXPECT_EQ(status("t0"), RunStatus::done);
   EXPECT_EQ(status("t1"), RunStatus::done);
   EXPECT_EQ(store->epochs("t1").size(), 4u);
+}
+
+// A pack whose worker process dies charges none of its trials (any of them
+// may have killed it): each runs alone next, and only the trial that kills
+// its worker alone, max_crashes times, fails.
+TEST_F(PackWorkerTest, AWorkerThatDiesInAPackChargesOnlyTheTrialThatKillsIt) {
+  add("t0", "a", 3);
+  add("bad", "a", 3);
+  add("t2", "a", 3);
+  runner.single.plans["bad"] = {test::FakeRunner::Act::kill_always, 2};
+  const auto worker = [this](int) {
+    install_stop_handlers();
+    auto own = open_sqlite_store(db);
+    GridSource grid(ids);
+    WorkerOptions wo = options(3);
+    wo.pid = getpid();
+    run_worker(*own, runner, grid, wo, [] { return stop_requests() > 0; });
+    return kWorkerExitOk;
+  };
+  SchedulerOptions so;
+  so.host = host_name();
+  so.poll_s = 0.02;
+  so.progress_every_s = 1e9;
+  so.max_crashes = 2;
+  GridSource grid(ids);
+  const auto result = run_scheduler(*store, grid, worker, so, [] { return 0; });
+  EXPECT_EQ(result.crashed_workers, 3);  // once in the pack, then twice alone
+  EXPECT_EQ(status("bad"), RunStatus::failed);
+  EXPECT_THAT(store->trial("bad")->error, ::testing::HasSubstr("died 2 times"));
+  for (const char* id : {"t0", "t2"}) {
+    EXPECT_EQ(status(id), RunStatus::done) << id;
+    EXPECT_EQ(store->epochs(id).size(), 3u) << id;
+  }
 }
 
 }  // namespace

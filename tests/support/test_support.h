@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "data/cifar10.h"
@@ -44,6 +45,11 @@ std::string shared_cifar_dir();
 
 // The whole content of a file ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& path);
+
+// Polls `done` every 10 ms until it holds; false when it still does not after
+// `limit_s`. The limit guards against a hang only: tests wait on events (a
+// status in the store, a line, a file), never on how long something takes.
+bool wait_until(const std::function<bool()>& done, double limit_s = 120);
 
 // Runs a shell command, returning its exit status; output goes to `output`.
 int run_command(const std::string& command, std::string* output = nullptr);

@@ -1,0 +1,135 @@
+// Registering a study and running its worker processes.
+#include "study/study_run.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/errors.h"
+#include "core/process.h"
+#include "study/scheduler.h"
+#include "study/torch_pack_runner.h"
+#include "study/trial_source.h"
+#include "study/worker.h"
+
+namespace lrtune {
+namespace fs = std::filesystem;
+
+std::string results_path(const fs::path& dir) { return (dir / "results.sqlite").string(); }
+
+std::unique_ptr<Store> open_study_store(const std::string& dir) {
+  if (!fs::exists(results_path(dir)))
+    throw StoreError(dir + ": no results.sqlite here; `lrtune study run FILE` makes a study "
+                     "directory (default studies-out/<name>)");
+  return open_sqlite_store(results_path(dir));
+}
+
+RegisteredStudy register_study(const std::string& file, const Overrides& overrides,
+                               const std::string& out) {
+  RegisteredStudy r;
+  r.study = read_study_file(file);
+  r.overrides = overrides;
+  r.expansion = expand_study(r.study, overrides);
+  r.dir = out.empty() ? fs::path("studies-out") / r.study.name : fs::path(out);
+  std::error_code ec;
+  fs::create_directories(r.dir, ec);
+  if (ec) throw StoreError(r.dir.string() + ": cannot create: " + ec.message());
+  r.store = open_sqlite_store(results_path(r.dir));
+  if (auto old = r.store->study(); old && old->name != r.study.name)
+    throw ConfigError(r.dir.string() + " holds study '" + old->name + "', not '" + r.study.name +
+                      "'; choose another --out");
+  r.store->put_study(study_info(r.study, overrides, r.expansion));
+  for (const auto& t : r.expansion.trials) r.store->add_trial(t);
+  r.retried = r.store->retry_failed(r.expansion.ids());
+  return r;
+}
+
+std::vector<std::string> worker_command(const std::string& binary, const WorkerSettings& s) {
+  std::string trials;
+  for (const auto& id : s.ids) trials += (trials.empty() ? "" : ",") + id;
+  std::vector<std::string> args = {binary, "study", "worker", "--dir", s.dir,
+                                   "--threads", std::to_string(s.threads),
+                                   "--stale-after", std::to_string(s.timing.stale_after_s),
+                                   "--heartbeat-every", std::to_string(s.timing.heartbeat_every_s),
+                                   "--pack", std::to_string(s.pack), "--precision", s.precision};
+  if (!trials.empty()) args.insert(args.end(), {"--trials", trials});
+  if (!s.device.empty()) args.insert(args.end(), {"--device", s.device});
+  if (!s.data.empty()) args.insert(args.end(), {"--data", s.data});
+  return args;
+}
+
+int exec_worker(const std::string& binary, const WorkerSettings& settings) {
+  std::vector<std::string> args = worker_command(binary, settings);
+  // One thread per worker: OpenBLAS's own pool would only compete (LIBTORCH-NOTES).
+  if (settings.threads == 1) setenv("OPENBLAS_NUM_THREADS", "1", /*overwrite=*/0);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(binary.c_str(), argv.data());
+  std::fprintf(stderr, "lrtune: cannot start %s: %s\n", binary.c_str(), std::strerror(errno));
+  return kWorkerExitSetup;
+}
+
+namespace {
+
+std::unique_ptr<TrialSource> worker_source(Store& store, const WorkerSettings& s) {
+  if (!s.ids.empty()) return std::make_unique<GridSource>(s.ids);
+  const auto info = store.study();
+  if (!info) throw StoreError(s.dir + ": the store holds no study");
+  return source_for(*info);
+}
+
+// Everything that can fail before a trial is claimed (no data, no GPU).
+std::unique_ptr<TorchPackRunner> prepare_runner(Store& store, TrialSource& source,
+                                                const WorkerSettings& s, int& pack) {
+  const auto ids = source.trial_ids(store);
+  const auto first = ids.empty() ? std::nullopt : store.trial(ids.front());
+  const nlohmann::json config = first ? first->spec.config : nlohmann::json::object();
+  pack = s.pack > 0 ? s.pack
+                    : default_pack_size(s.device.empty()
+                                            ? config.value("device", std::string("auto"))
+                                            : s.device);
+  auto runner = std::make_unique<TorchPackRunner>(TorchRunnerOptions{s.threads, s.device, s.data},
+                                                  s.precision);
+  runner->prepare(config);
+  return runner;
+}
+
+}  // namespace
+
+int run_worker_process(const WorkerSettings& s,
+                       const std::function<void(const std::string&)>& log) {
+  install_stop_handlers();
+  auto store = open_study_store(s.dir);
+  std::unique_ptr<TrialSource> source;
+  std::unique_ptr<TorchPackRunner> runner;
+  int pack = 1;
+  try {
+    source = worker_source(*store, s);
+    if (source->trial_ids(*store).empty() && source->remaining(*store) == 0) return kWorkerExitOk;
+    runner = prepare_runner(*store, *source, s, pack);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lrtune: worker: error: %s\n", e.what());
+    return kWorkerExitSetup;
+  }
+  WorkerOptions wo;
+  wo.host = host_name();
+  wo.pid = static_cast<std::int64_t>(getpid());
+  wo.stale_after_s = s.timing.stale_after_s;
+  wo.heartbeat_every_s = s.timing.heartbeat_every_s;
+  wo.pack_size = pack;
+  wo.log = log;
+  run_worker(*store, *runner, *source, wo, [] { return stop_requests() > 0; });
+  return kWorkerExitOk;
+}
+
+std::string self_binary() {
+  std::error_code ec;
+  const auto p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find the lrtune binary to start workers: " + ec.message());
+  return p.string();
+}
+
+}  // namespace lrtune

@@ -10,10 +10,23 @@ KeySpec decay_gamma_key() {
           true, in_range(0, 1, /*lo_open=*/true)};
 }
 
+KeySpec sgd_momentum_key() {
+  return {"momentum", KeyType::real, 0.0, "", "momentum (sgd, rmsprop), 0 = off", true,
+          in_range(0, 1, false, /*hi_open=*/true)};
+}
+
+KeySpec adaptive_eps_key() {
+  return {"eps", KeyType::real, 1e-8, "", "adam, adamw, rmsprop: added to the denominator",
+          true, in_range(0, 1, /*lo_open=*/true)};
+}
+
 void register_builtin_optim_kinds() {
   static std::once_flag once;
   std::call_once(once, [] {
     register_optimizer(sgd_optimizer());
+    register_optimizer(adam_optimizer());
+    register_optimizer(adamw_optimizer());
+    register_optimizer(rmsprop_optimizer());
     register_schedule(constant_schedule());
     register_schedule(multistep_schedule());
     register_schedule(step_schedule());

@@ -8,6 +8,9 @@
 namespace lrtune {
 
 OptimizerKind sgd_optimizer();
+OptimizerKind adam_optimizer();
+OptimizerKind adamw_optimizer();
+OptimizerKind rmsprop_optimizer();
 
 ScheduleKind constant_schedule();
 ScheduleKind multistep_schedule();
@@ -17,6 +20,9 @@ ScheduleKind cosine_schedule();
 
 // `gamma`, shared by the decaying schedules (one declaration, one default).
 KeySpec decay_gamma_key();
+// `momentum`, shared by sgd and rmsprop; `eps`, shared by adam, adamw and rmsprop.
+KeySpec sgd_momentum_key();
+KeySpec adaptive_eps_key();
 
 // Registers every kind above; later calls do nothing.
 void register_builtin_optim_kinds();

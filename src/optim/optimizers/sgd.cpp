@@ -39,8 +39,7 @@ OptimizerKind sgd_optimizer() {
   KindDecl decl{"optimizer", "sgd", "stochastic gradient descent (PyTorch's torch.optim.SGD)", {},
                 {}};
   decl.keys = {
-      {"momentum", KeyType::real, 0.0, "", "SGD momentum, 0 = off", true,
-       in_range(0, 1, false, /*hi_open=*/true)},
+      sgd_momentum_key(),
       {"dampening", KeyType::real, 0.0, "", "SGD dampening (PyTorch semantics)", true,
        in_range(0, 1)},
       {"nesterov", KeyType::boolean, false, "",

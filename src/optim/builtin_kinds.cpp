@@ -20,6 +20,16 @@ KeySpec adaptive_eps_key() {
           true, in_range(0, 1, /*lo_open=*/true)};
 }
 
+KeySpec cosine_min_lr_key() {
+  return {"min_lr", KeyType::real, 0.0, "", "cosine, cosine_restarts, plateau: the lowest rate",
+          true, at_least(0)};
+}
+
+KeySpec cycle_momentum_key() {
+  return {"cycle_momentum", KeyType::boolean, true, "",
+          "onecycle, cyclic: cycle the momentum inversely to the rate", true, {}};
+}
+
 void register_builtin_optim_kinds() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -32,6 +42,12 @@ void register_builtin_optim_kinds() {
     register_schedule(step_schedule());
     register_schedule(exponential_schedule());
     register_schedule(cosine_schedule());
+    register_schedule(onecycle_schedule());
+    register_schedule(cosine_restarts_schedule());
+    register_schedule(linear_schedule());
+    register_schedule(polynomial_schedule());
+    register_schedule(cyclic_schedule());
+    register_schedule(plateau_schedule());
   });
 }
 

@@ -8,8 +8,7 @@ namespace lrtune {
 
 ScheduleKind cosine_schedule() {
   KindDecl decl{"schedule", "cosine", "cosine annealing per step from lr to min_lr", {}, {}};
-  decl.keys = {{"min_lr", KeyType::real, 0.0, "", "cosine: final learning rate", true,
-                at_least(0)}};
+  decl.keys = {cosine_min_lr_key()};
   decl.validate = [](const TrainConfig& cfg, const KeyCheck& check) {
     check.need(cfg.real("min_lr") <= cfg.lr, "min_lr", "must be in [0, lr]");
   };

@@ -13,6 +13,7 @@ RunFn setup_train(CLI::App& sub);
 RunFn setup_data(CLI::App& sub);
 RunFn setup_models(CLI::App& sub);
 RunFn setup_kinds(CLI::App& sub);
+RunFn setup_lr_find(CLI::App& sub);
 RunFn setup_study(CLI::App& sub);
 RunFn setup_report(CLI::App& sub);
 

@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"models", "List the networks lrtune can build", lrtune::cli::setup_models},
     {"kinds", "List the models, optimizers and schedules, with their keys",
      lrtune::cli::setup_kinds},
+    {"lr-find", "LR range test: loss against a ramped learning rate, with suggested rates",
+     lrtune::cli::setup_lr_find},
     {"study", "Run a study file's trials in parallel; its status; export its epochs",
      lrtune::cli::setup_study},
     {"report", "Figures, tables and an offline HTML page from study or run folders",

@@ -195,12 +195,17 @@ void write_figures(const std::vector<Series>& series, const std::vector<FigureSp
     write_text(root / data_file(i), series_data(series[i]));
   write_text(root / kDataDir / "markers.dat", marker_data(series));
   write_text(root / kDataDir / "figures.gp", gnuplot_script(series, figs, subject));
-  fs::path log = root / kDataDir / "gnuplot.log";
+  run_gnuplot(root.string(), std::string(kDataDir) + "/figures.gp");
+}
+
+void run_gnuplot(const std::string& dir, const std::string& script) {
+  const fs::path root = fs::absolute(dir);
+  const fs::path log = root / kDataDir / "gnuplot.log";
   fs::remove(log);
   ProcessOptions how;
   how.cwd = root.string();
   how.log_path = log.string();
-  const ProcessResult r = run_process({"gnuplot", std::string(kDataDir) + "/figures.gp"}, how);
+  const ProcessResult r = run_process({"gnuplot", script}, how);
   if (!r.started)
     throw ReportError("gnuplot not found on PATH or could not start (" + r.error + "): the figures "
                       "need it (Debian package gnuplot-nox; scripts/setup.sh installs it)");

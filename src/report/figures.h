@@ -18,6 +18,10 @@ std::string gnuplot_script(const std::vector<Series>& series, const std::vector<
 void write_figures(const std::vector<Series>& series, const std::vector<FigureSpec>& figs,
                    const std::string& subject, const std::string& dir);
 
+// Runs gnuplot on `script` (relative to `dir`) in `dir`, its messages in
+// dir/gnuplot/gnuplot.log. Throws ReportError when gnuplot is missing or fails.
+void run_gnuplot(const std::string& dir, const std::string& script);
+
 // A line's legend in a figure: its label cut to kLegendChars characters
 // with "…" (tables carry the full label), then its notes, never cut.
 inline constexpr std::size_t kLegendChars = 56;

@@ -3,6 +3,8 @@
 #include "train/trainer.h"
 
 #include <cmath>
+#include <optional>
+#include <random>
 #include <thread>
 
 #include <torch/torch.h>
@@ -103,6 +105,37 @@ struct SingleSession::State {
     if (hooks.on_log) hooks.on_log(line, transient);
   }
 
+  // The epoch's order, augmentation and dropout streams: pure functions of
+  // the seed and the epoch, so a resumed run draws what an uninterrupted one does.
+  void begin_epoch(std::int64_t epoch) {
+    order.resize(static_cast<std::size_t>(n_train));
+    const auto perm = permutation(n_train, mix_seed(seed, streams::kOrder + epoch));
+    for (std::int64_t i = 0; i < n_train; ++i) order[i] = split.train[perm[i]];
+    augment_rng.seed(mix_seed(seed, streams::kAugment + epoch));
+    torch::manual_seed(mix_seed(seed, streams::kDropout + epoch));
+    order_epoch = epoch;
+    model->train();
+  }
+
+  // One optimizer step on batch `step` of the epoch begun, at rate `lr`; the
+  // batch goes into the meter. Returns the batch's mean loss.
+  torch::Tensor train_step(std::int64_t step, double lr, std::optional<double> momentum) {
+    optimizer->set_lr(lr);
+    if (momentum) optimizer->set_momentum(*momentum);
+    const std::int64_t begin = step * cfg.batch_size;
+    Batch batch = train_maker.make(order, begin, std::min(n_train, begin + cfg.batch_size),
+                                   cfg.augment == "flipcrop" ? &augment_rng : nullptr);
+    auto x = batch.images.to(device, /*non_blocking=*/true);
+    auto y = batch.labels.to(device, /*non_blocking=*/true);
+    optimizer->torch().zero_grad();
+    auto logits = model->forward(x);
+    auto loss = torch::nn::functional::cross_entropy(logits, y);
+    loss.backward();
+    optimizer->torch().step();
+    meter.add(loss, logits, y);
+    return loss;
+  }
+
   TrainConfig cfg;
   TrainHooks hooks;
   std::string checkpoint_path;
@@ -112,6 +145,9 @@ struct SingleSession::State {
   ChannelStats stats;
   BatchMaker train_maker, test_maker;
   std::vector<std::int64_t> test_idx;
+  std::vector<std::int64_t> order;  // the epoch begun: training images in their order
+  std::mt19937_64 augment_rng;
+  std::int64_t order_epoch = -1;
   std::shared_ptr<Network> model;
   std::unique_ptr<TrainOptimizer> optimizer;
   std::unique_ptr<Schedule> schedule;
@@ -163,12 +199,7 @@ bool SingleSession::trains(std::int64_t) const { return s_->outcome.status == Ru
 bool SingleSession::train_epoch(std::int64_t epoch) {
   State& s = *s_;
   s.epoch_clock = Stopwatch();
-  std::vector<std::int64_t> order(static_cast<std::size_t>(s.n_train));
-  const auto perm = permutation(s.n_train, mix_seed(s.seed, streams::kOrder + epoch));
-  for (std::int64_t i = 0; i < s.n_train; ++i) order[i] = s.split.train[perm[i]];
-  std::mt19937_64 augment_rng(mix_seed(s.seed, streams::kAugment + epoch));
-  torch::manual_seed(mix_seed(s.seed, streams::kDropout + epoch));
-  s.model->train();
+  s.begin_epoch(epoch);
   s.meter.reset();
   double last_report = 0;
   for (std::int64_t step = 0; step < s.steps; ++step) {
@@ -177,19 +208,7 @@ bool SingleSession::train_epoch(std::int64_t epoch) {
       return false;
     }
     s.last_lr = s.schedule->lr(epoch, step);
-    s.optimizer->set_lr(s.last_lr);
-    if (auto momentum = s.schedule->momentum(epoch, step)) s.optimizer->set_momentum(*momentum);
-    const std::int64_t begin = step * s.cfg.batch_size;
-    Batch batch = s.train_maker.make(order, begin, std::min(s.n_train, begin + s.cfg.batch_size),
-                                     s.cfg.augment == "flipcrop" ? &augment_rng : nullptr);
-    auto x = batch.images.to(s.device, /*non_blocking=*/true);
-    auto y = batch.labels.to(s.device, /*non_blocking=*/true);
-    s.optimizer->torch().zero_grad();
-    auto logits = s.model->forward(x);
-    auto loss = torch::nn::functional::cross_entropy(logits, y);
-    loss.backward();
-    s.optimizer->torch().step();
-    s.meter.add(loss, logits, y);
+    s.train_step(step, s.last_lr, s.schedule->momentum(epoch, step));
     if (s.hooks.on_log && s.epoch_clock.seconds() - last_report >= kProgressEverySeconds) {
       last_report = s.epoch_clock.seconds();
       s.log(progress_line(s.cfg, epoch, s.meter.count(), s.n_train, last_report,
@@ -200,6 +219,15 @@ bool SingleSession::train_epoch(std::int64_t epoch) {
   s.train_seconds = s.epoch_clock.seconds();
   return true;
 }
+
+double SingleSession::step_at(std::int64_t index, double lr) {
+  State& s = *s_;
+  const std::int64_t epoch = index / s.steps, step = index % s.steps;
+  if (epoch != s.order_epoch) s.begin_epoch(epoch);
+  return s.train_step(step, lr, std::nullopt).item<double>();
+}
+
+std::int64_t SingleSession::steps_per_epoch() const { return s_->steps; }
 
 void SingleSession::finish_epoch(std::int64_t epoch) {
   State& s = *s_;

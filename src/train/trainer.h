@@ -47,6 +47,12 @@ class SingleSession final : public TrainingSession {
   void finish_epoch(std::int64_t epoch) override;
   std::vector<RunOutcome> outcomes() const override;
 
+  // One training step outside the epoch loop (the LR range test): batch
+  // `index` counted over epochs (each epoch in its own order), at rate `lr`
+  // and the optimizer's own momentum. Returns the batch's mean loss.
+  double step_at(std::int64_t index, double lr);
+  std::int64_t steps_per_epoch() const;
+
  private:
   struct State;  // LibTorch objects, kept out of this header
   std::unique_ptr<State> s_;

@@ -30,8 +30,8 @@ TEST(Config, ValidateNamesSourceAndKey) {
   c.lr = -0.1;
   EXPECT_THAT(error_of([&] { c.validate("run.toml"); }), HasSubstr("run.toml: lr: must be a positive"));
   c = TrainConfig{};
-  c.schedule = "linear";
-  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("unknown schedule 'linear'"));
+  c.schedule = "sawtooth";
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("unknown schedule 'sawtooth'"));
   c = TrainConfig{};
   c.set("nesterov", true);  // momentum 0
   EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("nesterov"));

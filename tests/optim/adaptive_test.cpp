@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "optim/optimizer.h"
 #include "support/test_support.h"
+#include "support/train_support.h"
 #include "train/pack_trainer.h"
 #include "train/trainer.h"
 
@@ -110,17 +111,6 @@ TrainConfig tiny(const std::string& optimizer) {
   return c;
 }
 
-std::vector<EpochMetrics> train(const TrainConfig& cfg, const Cifar10& data,
-                                const std::string& ckpt, std::function<bool()> stop = nullptr) {
-  std::vector<EpochMetrics> rows;
-  TrainHooks hooks;
-  hooks.on_epoch = [&](const EpochMetrics& m) { rows.push_back(m); };
-  hooks.should_stop = std::move(stop);
-  apply_threads(cfg.threads);
-  run_training(cfg, data, ckpt, hooks);
-  return rows;
-}
-
 // The moments live in the checkpoint: stopping after epoch 1 and resuming
 // gives exactly the numbers of the uninterrupted run, and the network learns.
 TEST(AdaptiveOptimizers, StateSurvivesACheckpointAndTheyLearn) {
@@ -128,16 +118,16 @@ TEST(AdaptiveOptimizers, StateSurvivesACheckpointAndTheyLearn) {
   for (const char* name : {"adam", "adamw", "rmsprop"}) {
     TrainConfig cfg = tiny(name);
     if (std::string(name) == "adamw") cfg.weight_decay = 0.01;
-    const auto straight = train(cfg, d.data, d.path(std::string(name) + "-a.pt"));
+    const auto straight = test::train_epochs(cfg, d.data, d.path(std::string(name) + "-a.pt"));
     ASSERT_EQ(straight.size(), 3u) << name;
     EXPECT_LT(straight.back().train_loss, straight.front().train_loss) << name;
     EXPECT_GT(straight.back().val_acc, 0.3) << name;  // chance is 0.1
     const std::string ckpt = d.path(std::string(name) + "-b.pt");
     const std::int64_t steps = (5 * 100 - cfg.val_size + cfg.batch_size - 1) / cfg.batch_size;
     int polls = 0;  // one poll a step: stop in the middle of epoch 2
-    auto rows = train(cfg, d.data, ckpt, [&] { return ++polls > steps + 3; });
+    auto rows = test::train_epochs(cfg, d.data, ckpt, [&] { return ++polls > steps + 3; });
     ASSERT_EQ(rows.size(), 1u) << name;
-    const auto rest = train(cfg, d.data, ckpt);
+    const auto rest = test::train_epochs(cfg, d.data, ckpt);
     rows.insert(rows.end(), rest.begin(), rest.end());
     ASSERT_EQ(rows.size(), straight.size()) << name;
     for (std::size_t i = 0; i < rows.size(); ++i) {

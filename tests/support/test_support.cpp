@@ -1,6 +1,8 @@
 // Helpers shared by the tests.
 #include "support/test_support.h"
 
+#include "support/train_support.h"
+
 #include "train/builtin_kinds.h"
 
 #include <sys/wait.h>
@@ -84,6 +86,19 @@ int run_command(const std::string& command, std::string* output) {
   const int status = pclose(pipe);
   if (output) *output = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const Cifar10& data,
+                                       const std::string& checkpoint, std::function<bool()> stop,
+                                       RunOutcome* outcome) {
+  std::vector<EpochMetrics> rows;
+  TrainHooks hooks;
+  hooks.on_epoch = [&](const EpochMetrics& m) { rows.push_back(m); };
+  hooks.should_stop = std::move(stop);
+  apply_threads(cfg.threads);
+  const RunOutcome o = run_training(cfg, data, checkpoint, hooks);
+  if (outcome) *outcome = o;
+  return rows;
 }
 
 bool wait_until(const std::function<bool()>& done, double limit_s) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/test_support.h"
+#include "support/train_support.h"
 #include "train/trainer.h"
 
 namespace lrtune {
@@ -25,27 +26,16 @@ TrainConfig tiny(const std::string& schedule, const std::string& optimizer) {
   return c;
 }
 
-std::vector<EpochMetrics> train(const TrainConfig& cfg, const Cifar10& data,
-                                const std::string& ckpt, std::function<bool()> stop = nullptr) {
-  std::vector<EpochMetrics> rows;
-  TrainHooks hooks;
-  hooks.on_epoch = [&](const EpochMetrics& m) { rows.push_back(m); };
-  hooks.should_stop = std::move(stop);
-  apply_threads(cfg.threads);
-  run_training(cfg, data, ckpt, hooks);
-  return rows;
-}
-
 void expect_resume_equals_straight(const TrainConfig& cfg, const test::TinyCifar& d,
                                    const std::string& name) {
-  const auto straight = train(cfg, d.data, d.path(name + "-a.pt"));
+  const auto straight = test::train_epochs(cfg, d.data, d.path(name + "-a.pt"));
   ASSERT_EQ(straight.size(), 4u) << name;
   const std::string ckpt = d.path(name + "-b.pt");
   const std::int64_t steps = (5 * 60 - cfg.val_size + cfg.batch_size - 1) / cfg.batch_size;
   int polls = 0;  // one poll a step: stop in the middle of epoch 3
-  auto rows = train(cfg, d.data, ckpt, [&] { return ++polls > 2 * steps + 2; });
+  auto rows = test::train_epochs(cfg, d.data, ckpt, [&] { return ++polls > 2 * steps + 2; });
   ASSERT_EQ(rows.size(), 2u) << name;
-  const auto rest = train(cfg, d.data, ckpt);
+  const auto rest = test::train_epochs(cfg, d.data, ckpt);
   rows.insert(rows.end(), rest.begin(), rest.end());
   ASSERT_EQ(rows.size(), straight.size()) << name;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -74,7 +64,7 @@ TEST(ScheduleTraining, PlateauKeepsWhatItLearntAcrossAResume) {
   c.set("threshold_mode", "abs");
   c.set("threshold", 1.0);  // no accuracy improves by 1: after the first epoch, every one is bad
   c.set("factor", 0.5);
-  const auto rows = train(c, d.data, d.path("p.pt"));
+  const auto rows = test::train_epochs(c, d.data, d.path("p.pt"));
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_DOUBLE_EQ(rows[0].lr, 0.05);
   EXPECT_DOUBLE_EQ(rows[1].lr, 0.05);    // epoch 1 set the best

@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "data/cifar10.h"
 #include "support/test_support.h"
+#include "support/train_support.h"
 #include "train/trainer.h"
 
 namespace lrtune {
@@ -34,14 +35,7 @@ TrainConfig tiny_config() {
 std::vector<EpochMetrics> train_collect(const TrainConfig& cfg, const Cifar10& data,
                                         const std::string& ckpt, RunOutcome* outcome = nullptr,
                                         std::function<bool()> stop = nullptr) {
-  std::vector<EpochMetrics> rows;
-  TrainHooks hooks;
-  hooks.on_epoch = [&](const EpochMetrics& m) { rows.push_back(m); };
-  hooks.should_stop = std::move(stop);
-  apply_threads(cfg.threads);
-  RunOutcome o = run_training(cfg, data, ckpt, hooks);
-  if (outcome) *outcome = o;
-  return rows;
+  return test::train_epochs(cfg, data, ckpt, std::move(stop), outcome);
 }
 
 TEST(Trainer, LearnsAnEasyProblem) {

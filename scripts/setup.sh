@@ -18,6 +18,10 @@ packages=(
   libxml2-utils           # tests: xmllint checks that every SVG figure parses
   fonts-dejavu-core       # legible text in figures and screenshots
   python3                 # tests: the function-length check, fixture scripts
+  libprotobuf-dev         # TensorBoard event files: protobuf messages (lrtune export tensorboard)
+  protobuf-compiler       # protoc: generates them at build time; tests decode events with it
+  libboost-dev            # Boost.CRC: CRC-32C of event-file records
+  python3-crcmod          # tests: an independent CRC-32C check of event files
 )
 if [[ ${1:-} == --bench ]]; then
   packages+=(

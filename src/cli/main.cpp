@@ -30,6 +30,7 @@ const Command kCommands[] = {
      lrtune::cli::setup_study},
     {"report", "Figures, tables and an offline HTML page from study or run folders",
      lrtune::cli::setup_report},
+    {"export", "Study or run folders for other tools (tensorboard)", lrtune::cli::setup_export},
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "core/errors.h"
 #include "core/process.h"
 #include "core/provenance.h"
+#include "report/tensorboard.h"
 #include "store/store.h"
 #include "study/expand.h"
 #include "study/scheduler.h"
@@ -30,6 +31,7 @@ namespace {
 
 struct RunArgs {
   std::string file, out, device, data, precision = "fp32";
+  std::string tensorboard;  // log directory followed live ("" = none)
   int jobs = 1;
   int pack = 0;
   std::int64_t threads_per_job = 0;
@@ -138,6 +140,11 @@ int run_study(const RunArgs& a) {
   so.host = host_name();
   so.stale_after_s = a.timing.stale_after_s;
   so.log = [](const std::string& line) { say("[study] " + line); };
+  std::unique_ptr<report::TensorBoardLive> tb;
+  if (!a.tensorboard.empty()) {
+    tb = std::make_unique<report::TensorBoardLive>(report::TensorBoardLive::Options{a.tensorboard});
+    so.on_poll = [&] { tb->follow(*r.store, say); };
+  }
   const std::string binary = self_binary();
   const auto worker = [&](int) { return exec_worker(binary, ws); };
   const SchedulerResult result = run_scheduler(*r.store, *source, worker, so, stop_requests);
@@ -218,6 +225,8 @@ CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
   run->add_option("--precision", ra->precision, "fp32|bf16 (bf16: CUDA packs only)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
+  run->add_option("--tensorboard", ra->tensorboard,
+                  "also write TensorBoard runs here as epochs are stored (docs/export.md)");
   run->add_flag("--dry-run", ra->dry_run, "list the trials (id and label) and stop");
   add_timing_flags(*run, ra->timing);
   return run;

@@ -21,6 +21,7 @@
 #include "core/provenance.h"
 #include "data/cifar10.h"
 #include "model/network.h"
+#include "report/tensorboard.h"
 #include "store/store.h"
 #include "train/trainer.h"
 
@@ -40,6 +41,7 @@ struct TrainArgs {
   std::string config_file;
   std::string resume_dir;
   std::string out_dir;
+  std::string tensorboard;  // log directory written as epochs end ("" = none)
   FlagValues flags;
 };
 
@@ -151,12 +153,29 @@ void hold_if_asked(std::int64_t epoch) {
   while (!interrupted()) pause();
 }
 
-TrainHooks run_hooks(Store& store, const fs::path& dir, Console& console) {
+// The TensorBoard follower of --tensorboard (nullptr without it): one run
+// named after the run folder. Made before training, so that a log directory
+// that cannot be made stops the run before it starts.
+std::unique_ptr<report::TensorBoardLive> live_tensorboard(const TrainArgs& a, const fs::path& dir) {
+  if (a.tensorboard.empty()) return nullptr;
+  fs::path name = fs::absolute(dir).lexically_normal();
+  if (name.filename().empty()) name = name.parent_path();
+  return std::make_unique<report::TensorBoardLive>(
+      report::TensorBoardLive::Options{a.tensorboard, name.filename().string(), false});
+}
+
+void follow(report::TensorBoardLive* tb, Store& store, Console& console) {
+  if (tb) tb->follow(store, [&console](const std::string& line) { console.line(line, false); });
+}
+
+TrainHooks run_hooks(Store& store, const fs::path& dir, Console& console,
+                     report::TensorBoardLive* tb) {
   TrainHooks hooks;
-  hooks.on_epoch = [&store, dir](const EpochMetrics& m) {
+  hooks.on_epoch = [&store, dir, tb, &console](const EpochMetrics& m) {
     store.put_epoch(kTrialId, m);
     store.heartbeat(kTrialId);
     write_csv(dir / "metrics.csv", store.epochs(kTrialId));
+    follow(tb, store, console);
     hold_if_asked(m.epoch);
   };
   hooks.on_resume = [&store, dir](std::int64_t last) {
@@ -192,10 +211,10 @@ std::unique_ptr<Store> open_run_store(const fs::path& dir, const TrainConfig& cf
 
 // Trains the taken run to its end or a stop; the exit code.
 int train_run(Store& store, const fs::path& dir, const TrainConfig& cfg, const Cifar10& data,
-              Console& console, std::int64_t& epochs_done) {
+              Console& console, report::TensorBoardLive* tb, std::int64_t& epochs_done) {
   install_interrupt_handlers();
-  const RunOutcome out =
-      run_training(cfg, data, (dir / "checkpoint.pt").string(), run_hooks(store, dir, console));
+  const RunOutcome out = run_training(cfg, data, (dir / "checkpoint.pt").string(),
+                                      run_hooks(store, dir, console, tb));
   epochs_done = out.epochs_completed;
   if (out.status == RunStatus::running) {
     store.release_trial(kTrialId);
@@ -204,6 +223,7 @@ int train_run(Store& store, const fs::path& dir, const TrainConfig& cfg, const C
     return 130;
   }
   store.finish_trial(kTrialId, out.status, out.message);
+  follow(tb, store, console);  // the session's end
   std::cout << to_string(out.status) << " after " << out.epochs_completed << " epochs; results in "
             << dir.string() << "/ (metrics.csv, results.sqlite)\n";
   return 0;
@@ -229,6 +249,7 @@ int run_train(const TrainArgs& a) {
   const int threads = apply_threads(cfg.threads);
   const std::string data_dir = resolve_data_dir(cfg.data);
   const Cifar10 data = load_cifar10(data_dir);
+  const auto tb = live_tensorboard(a, dir);
   Console console;
   console.line("CIFAR-10: " + std::to_string(data.train.size()) + " training + " +
                    std::to_string(data.test.size()) + " test images from " + data_dir, false);
@@ -249,7 +270,7 @@ int run_train(const TrainArgs& a) {
     std::cout << version_line() << "\nrun directory: " << dir.string() << "\ndevice " << device
               << ", " << threads << " threads\nconfiguration:\n" << describe_config(cfg);
     if (resuming) warn_if_other_data(dir, data);
-    return train_run(*store, dir, cfg, data, console, epochs_done);
+    return train_run(*store, dir, cfg, data, console, tb.get(), epochs_done);
   } catch (...) {
     if (created && !resuming && epochs_done == 0 && !fs::exists(dir / "checkpoint.pt"))
       fs::remove_all(dir, ec);  // nothing worth keeping: leave no half-made run behind
@@ -269,6 +290,9 @@ RunFn setup_train(CLI::App& sub) {
       ->check(CLI::ExistingFile);
   sub.add_option("--resume", args->resume_dir, "continue the run in this directory");
   sub.add_option("--out", args->out_dir, "run directory (default: runs/<date>-<time>)");
+  sub.add_option("--tensorboard", args->tensorboard,
+                 "also write the run to this TensorBoard log directory, epoch by epoch "
+                 "(docs/export.md)");
   add_config_flags(sub, args->flags);
   return [args] { return run_train(*args); };
 }

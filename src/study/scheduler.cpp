@@ -59,6 +59,7 @@ class Scheduler {
       const auto [claimable, held_elsewhere] = look_at_store();
       result.running_elsewhere = held_elsewhere;
       if (!result.interrupted && !result.setup_failed) start_workers(claimable);
+      if (opts_.on_poll) opts_.on_poll();
       if (live_.empty() && (claimable == 0 || result.interrupted || result.setup_failed)) break;
 
       const auto counts = quick_counts();

@@ -30,6 +30,8 @@ struct SchedulerOptions {
   // alone next (kRunAloneKey), so that the one that kills its worker is found.
   int max_crashes = 2;
   std::function<void(const std::string&)> log;
+  // Called once per poll, after the look at the store (e.g. to follow new epochs).
+  std::function<void()> on_poll;
 };
 
 struct SchedulerResult {

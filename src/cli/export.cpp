@@ -1,0 +1,78 @@
+// `lrtune export FORMAT ...`: study and run folders in other tools' formats.
+// Each format is one subcommand with one setup function below.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/errors.h"
+#include "report/tensorboard.h"
+#include "store/store.h"
+
+namespace lrtune::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+// One export format: its subcommand and what runs it.
+struct Format {
+  CLI::App* sub;
+  RunFn run;
+};
+
+std::unique_ptr<Store> open_results(const std::string& dir) {
+  const fs::path db = fs::path(dir) / "results.sqlite";
+  if (!fs::is_regular_file(db))
+    throw StoreError(dir + ": no results.sqlite here; give a folder made by `lrtune study run` "
+                           "or `lrtune train`");
+  return open_sqlite_store(db.string());
+}
+
+struct TensorBoardArgs {
+  std::vector<std::string> dirs;
+  std::string out;
+};
+
+int run_tensorboard(const TensorBoardArgs& a) {
+  const auto result = report::export_tensorboard(a.dirs, open_results, a.out);
+  std::cout << result.runs.size() << " TensorBoard run(s) in " << a.out << "/";
+  if (result.without_epochs)
+    std::cout << " (" << result.without_epochs << " trial(s) without epochs left out)";
+  std::cout << "\nview them with: tensorboard --logdir " << a.out << "\n";
+  return 0;
+}
+
+Format setup_tensorboard(CLI::App& exp) {
+  auto a = std::make_shared<TensorBoardArgs>();
+  auto* sub = exp.add_subcommand("tensorboard", "Trials as TensorBoard runs: scalars per epoch, "
+                                                "hyper-parameters and outcome (HParams)");
+  sub->add_option("dirs", a->dirs, "study or run folders (each holds results.sqlite)")->required();
+  sub->add_option("--out", a->out, "log directory to write (created if needed)")->required();
+  sub->footer(
+      "Writes one run per trial (a folder named by its label; with several folders,\n"
+      "below a folder named after each study), holding per epoch (step = epoch, from 1)\n"
+      "train/, val/ and test/ loss and acc, lr and images_per_s, and for the HParams\n"
+      "dashboard the trial's hyper-parameters (the keys that vary across the trials and\n"
+      "those off their defaults) and its outcome. The top level holds the experiment\n"
+      "(which hyper-parameters and metrics exist). Event files lrtune wrote there before\n"
+      "are replaced; trials without epochs are left out. View: tensorboard --logdir OUT\n"
+      "While training: `lrtune train --tensorboard DIR`, `lrtune study run --tensorboard DIR`.");
+  return {sub, [a] { return run_tensorboard(*a); }};
+}
+
+}  // namespace
+
+RunFn setup_export(CLI::App& sub) {
+  sub.require_subcommand(1);
+  // A new format is one more setup function in this list.
+  const std::vector<Format> formats = {setup_tensorboard(sub)};
+  return [formats]() -> int {
+    for (const auto& f : formats)
+      if (f.sub->parsed()) return f.run();
+    return 2;  // unreachable: CLI11 requires one subcommand
+  };
+}
+
+}  // namespace lrtune::cli

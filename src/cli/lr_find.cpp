@@ -2,6 +2,7 @@
 // would use; a CSV per test, a figure with the suggestions, and the
 // suggestions printed. It writes only its own output folder, never a run's.
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "data/cifar10.h"
 #include "model/network.h"
 #include "report/range_figure.h"
+#include "report/range_report.h"
 #include "train/lr_range.h"
 #include "train/trainer.h"
 
@@ -68,9 +70,29 @@ std::string csv_of(const std::vector<RangePoint>& points) {
   return out.str();
 }
 
-std::string rate_text(double lr) { return std::isfinite(lr) ? format_fixed(lr, 6) : "-"; }
+std::string rate_text(double lr) {
+  if (!std::isfinite(lr)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", lr);
+  return buf;
+}
 
-report::RangeCurve run_one(const Variant& v, const Cifar10& data, const LrFindArgs& a,
+// The keys that change results and differ from their defaults, but the rate
+// (the test ramps it) and the key --compare varies: what the report says the
+// tests were run with.
+std::string settings_of(const TrainConfig& cfg, const std::string& compare) {
+  const std::string compared = compare.substr(0, compare.find('='));
+  const nlohmann::json identity = identity_json(cfg);
+  std::string out;
+  for (const auto& [key, value] : identity.items()) {
+    if (key == "lr" || key == compared) continue;
+    const ConfigField* field = find_config_field(key);
+    out += (out.empty() ? "" : " ") + key + "=" + (field ? field_text(cfg, *field) : value.dump());
+  }
+  return out;
+}
+
+report::RangeTestRecord run_one(const Variant& v, const Cifar10& data, const LrFindArgs& a,
                            Console& console) {
   const std::string tag = v.label.empty() ? "" : "[" + v.label + "] ";
   const auto points = run_range_test(v.cfg, data, a.range, [&](std::int64_t done, std::int64_t n) {
@@ -86,12 +108,15 @@ report::RangeCurve run_one(const Variant& v, const Cifar10& data, const LrFindAr
                    rate_text(s.valley) + ", steepest " + rate_text(s.steepest) + ", min/10 " +
                    rate_text(s.minimum_tenth),
                false);
-  report::RangeCurve c{v.label, {}, {}, s.valley, s.steepest, s.minimum_tenth};
+  report::RangeTestRecord r{{v.label, {}, {}, s.valley, s.steepest, s.minimum_tenth},
+                            name + ".csv",
+                            static_cast<std::int64_t>(points.size()),
+                            stopped};
   for (const auto& p : points) {
-    c.lr.push_back(p.lr);
-    c.smoothed.push_back(p.smoothed);
+    r.curve.lr.push_back(p.lr);
+    r.curve.smoothed.push_back(p.smoothed);
   }
-  return c;
+  return r;
 }
 
 int run_lr_find(LrFindArgs& a) {
@@ -109,11 +134,17 @@ int run_lr_find(LrFindArgs& a) {
                    rate_text(a.range.start_lr) + " to " + rate_text(a.range.end_lr) + " (" +
                    a.ramp + "), " + std::to_string(threads) + " thread(s), output in " + a.out,
                false);
+  report::RangeFolder folder{a.out, settings_of(tests.front().cfg, a.compare), a.ramp, a.range.start_lr,
+                            a.range.end_lr, a.range.steps, {}, ""};
   std::vector<report::RangeCurve> curves;
-  for (const auto& v : tests) curves.push_back(run_one(v, data, a, console));
+  for (const auto& v : tests) {
+    folder.tests.push_back(run_one(v, data, a, console));
+    curves.push_back(folder.tests.back().curve);
+  }
+  report::write_range_summary(a.out, folder);
   report::write_range_figure(curves, a.out, "lr-find", "LR range test");
   console.line("figure: " + (fs::path(a.out) / "lr-find.png").string() + " (and .svg); data: " +
-                   a.out + "/*.csv",
+                   a.out + "/*.csv; for the HTML report: lrtune report " + a.out,
                false);
   return 0;
 }

@@ -27,7 +27,7 @@ std::unique_ptr<Store> open_results(const std::string& dir) {
   std::filesystem::path db = std::filesystem::path(dir) / "results.sqlite";
   if (!std::filesystem::is_regular_file(db))
     throw StoreError(dir + ": no results.sqlite here; give a folder made by `lrtune study run` "
-                           "or `lrtune train`");
+                           "or `lrtune train` (or an `lrtune lr-find` folder, with lr-find.json)");
   return open_sqlite_store(db.string());
 }
 
@@ -53,7 +53,9 @@ int run_report(const ReportArgs& args) {
 
 RunFn setup_report(CLI::App& sub) {
   auto args = std::make_shared<ReportArgs>();
-  sub.add_option("dirs", args->dirs, "Study or run folders (each holds results.sqlite)");
+  sub.add_option("dirs", args->dirs,
+                 "Study or run folders (each holds results.sqlite), or folders written by "
+                 "`lrtune lr-find` (each holds lr-find.json)");
   sub.add_option("--out", args->out,
                  "Output folder (default: DIR/report when one folder is given)");
   sub.add_option("--compare", args->compare,

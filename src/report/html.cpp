@@ -54,7 +54,8 @@ json series_json(const Series& s) {
 
 std::string anchor(const StudyData& s) { return "study-" + s.slug; }
 
-json page_data(const std::vector<const StudyData*>& studies, const std::vector<FigureSpec>& figs) {
+json page_data(const std::vector<const StudyData*>& studies, const std::vector<FigureSpec>& figs,
+               const std::vector<const RangeFolder*>& ranges) {
   json figures = json::array();
   for (const auto& f : figs)
     figures.push_back({{"id", f.id}, {"title", f.title}, {"ylabel", f.y_label},
@@ -67,7 +68,9 @@ json page_data(const std::vector<const StudyData*>& studies, const std::vector<F
     for (const auto& line : s->series) series.push_back(series_json(line));
     list.push_back({{"anchor", anchor(*s)}, {"name", s->name}, {"log", log}, {"series", series}});
   }
-  return {{"figures", figures}, {"studies", list}};
+  json range_list = json::array();
+  for (const RangeFolder* r : ranges) range_list.push_back(range_page_data(*r));
+  return {{"figures", figures}, {"studies", list}, {"ranges", range_list}};
 }
 
 void study_section(std::ostream& out, const StudyData& s) {
@@ -106,7 +109,8 @@ void check_inline_script(std::string_view text, const char* what) {
 
 std::string html_page(const std::vector<const StudyData*>& studies,
                       const std::vector<FigureSpec>& figs, const std::string& generated,
-                      const PageAssets& assets) {
+                      const PageAssets& assets,
+                      const std::vector<const RangeFolder*>& ranges) {
   if (assets.uplot_js.empty())
     throw ReportError(
         "index.html needs uPlot, which this lrtune was built without: node_modules/uplot was "
@@ -124,10 +128,13 @@ std::string html_page(const std::vector<const StudyData*>& studies,
       << " · charts by uPlot " << html_escape(std::string(assets.uplot_version)) << "</p>\n<nav>";
   for (const StudyData* s : studies)
     out << "<a href=\"#" << anchor(*s) << "\">" << html_escape(s->name) << "</a>";
+  for (const RangeFolder* r : ranges)
+    out << "<a href=\"#" << range_anchor(*r) << "\">LR range test: " << html_escape(r->dir) << "</a>";
   out << "</nav>\n<p id=\"lrtune-status\" class=\"status\" data-charts=\"0\" data-errors=\"\">"
          "charts need JavaScript</p>\n";
   for (const StudyData* s : studies) study_section(out, *s);
-  out << "<script type=\"application/json\" id=\"lrtune-data\">" << json_for_script(page_data(studies, figs))
+  for (const RangeFolder* r : ranges) out << range_html(*r);
+  out << "<script type=\"application/json\" id=\"lrtune-data\">" << json_for_script(page_data(studies, figs, ranges))
       << "</script>\n<script>\n" << assets.uplot_js << "\n</script>\n<script>\n" << assets.page_js
       << "\n</script>\n</body>\n</html>\n";
   return out.str();

@@ -17,6 +17,7 @@
 #include "report/escape.h"
 #include "report/figures.h"
 #include "report/html.h"
+#include "report/range_report.h"
 #include "report/series.h"
 #include "report/study.h"
 #include "report/tables.h"
@@ -125,18 +126,22 @@ void markdown_section(std::ostream& md, const StudyData& s, const std::vector<Fi
   if (header) md << "\n";
 }
 
-void unique_slugs(std::vector<StudyData>& studies) {
+std::string unique_slug(const std::string& name, std::set<std::string>& used) {
+  std::string base = slug(name), candidate = base;
+  for (int k = 2; used.count(candidate); ++k) candidate = base + "-" + std::to_string(k);
+  used.insert(candidate);
+  return candidate;
+}
+
+void unique_slugs(std::vector<StudyData>& studies, std::vector<RangeFolder>& ranges) {
   std::set<std::string> used = {"compare"};
-  for (auto& s : studies) {
-    std::string base = slug(s.name), candidate = base;
-    for (int k = 2; used.count(candidate); ++k) candidate = base + "-" + std::to_string(k);
-    used.insert(candidate);
-    s.slug = candidate;
-  }
+  for (auto& s : studies) s.slug = unique_slug(s.name, used);
+  for (auto& r : ranges) r.slug = unique_slug("lr-find " + fs::path(r.dir).filename().string(), used);
 }
 
 struct Sections {
   std::vector<StudyData> studies;  // one per study, or per sweep of a study
+  std::vector<RangeFolder> ranges;  // lr-find folders
   StudyData compared;              // the --compare selection
   std::size_t folders = 0;
   std::vector<std::string> warnings;  // one line per folder that needs one
@@ -144,21 +149,29 @@ struct Sections {
 
 // Reads every folder once, whether shown, compared, or both.
 Sections read_sections(const ReportOptions& opts, const StoreOpener& open) {
-  std::vector<std::string> order = opts.dirs;
+  Sections out;
+  std::vector<std::string> order, study_dirs;
+  for (const auto& d : opts.dirs) {
+    if (!is_range_folder(d)) {
+      study_dirs.push_back(d);
+    } else if (std::none_of(out.ranges.begin(), out.ranges.end(),
+                            [&](const RangeFolder& r) { return r.dir == d; })) {
+      out.ranges.push_back(read_range_folder(d));
+    }
+  }
+  order = study_dirs;
   for (const auto& c : opts.compare) order.push_back(c.dir);
   std::map<std::string, StudyRecords> records;
   for (const auto& dir : order)
     if (!records.count(dir)) records[dir] = read_study(*open(dir), dir);
-
-  Sections out;
-  out.folders = records.size();
+  out.folders = records.size() + out.ranges.size();
   for (const auto& [dir, r] : records)
     if (!r.data_warning.empty()) out.warnings.push_back(dir + ": " + r.data_warning);
   std::set<std::string> shown_dirs;
-  for (const auto& d : opts.dirs)
+  for (const auto& d : study_dirs)
     if (shown_dirs.insert(d).second)
       for (auto& section : sweep_sections(records[d])) out.studies.push_back(std::move(section));
-  unique_slugs(out.studies);
+  unique_slugs(out.studies, out.ranges);
   // Comparisons pick from whole studies, by the labels `lrtune study status` shows.
   std::map<std::string, StudyData> whole;
   std::vector<const StudyData*> sources;
@@ -168,6 +181,18 @@ Sections read_sections(const ReportOptions& opts, const StoreOpener& open) {
   }
   if (!opts.compare.empty()) out.compared = comparison(opts.compare, sources);
   return out;
+}
+
+void write_range_figures(const std::vector<RangeFolder>& ranges, const fs::path& out,
+                         bool figures, const std::function<void(const std::string&)>& say) {
+  for (const auto& r : ranges) {
+    fs::create_directories(out / r.slug);
+    if (!figures) continue;
+    say("report: drawing the LR range test of " + r.dir);
+    std::vector<RangeCurve> curves;
+    for (const auto& t : r.tests) curves.push_back(t.curve);
+    write_range_figure(curves, (out / r.slug).string(), "lr-find", "LR range test: " + r.dir);
+  }
 }
 
 }  // namespace
@@ -212,18 +237,22 @@ ReportResult write_report(const ReportOptions& opts, const StoreOpener& open,
       write_figures(s->series, figs, s->name, dir.string());
     }
   }
+  write_range_figures(sections.ranges, out, opts.figures, say);
 
   std::string generated = "Generated " + utc_now() + " by " + version_line();
   std::ostringstream md;
   md << "# lrtune report\n\n" << markdown_cell(generated) << ".\n"
      << "Interactive charts and sortable tables: [index.html](index.html).\n\n";
   for (const StudyData* s : shown) markdown_section(md, *s, figs, opts.figures);
+  for (const auto& r : sections.ranges) md << range_markdown(r, opts.figures);
   ReportResult result;
   result.markdown = (out / "report.md").string();
   result.html = (out / "index.html").string();
   result.studies = sections.folders;
   write_file(result.markdown, md.str());
-  write_file(result.html, html_page(shown, figs, generated, page_assets()));
+  std::vector<const RangeFolder*> ranges;
+  for (const auto& r : sections.ranges) ranges.push_back(&r);
+  write_file(result.html, html_page(shown, figs, generated, page_assets(), ranges));
   say("report: wrote " + result.markdown + " and " + result.html);
   return result;
 }

@@ -17,6 +17,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Tableau's ten categorical colours: distinct for up to ten lines, also in grey print.
 constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+constexpr std::size_t kColours = sizeof kPalette / sizeof kPalette[0];
 
 }  // namespace
 
@@ -146,10 +147,11 @@ std::vector<Series> build_series(const std::vector<TrialRecord>& trials,
   return out;
 }
 
+std::string palette_colour(std::size_t i) { return kPalette[i % kColours]; }
+
 void assign_styles(std::vector<Series>& series) {
-  constexpr std::size_t kColours = sizeof kPalette / sizeof kPalette[0];
   for (std::size_t i = 0; i < series.size(); ++i) {
-    series[i].colour = kPalette[i % kColours];
+    series[i].colour = palette_colour(i);
     series[i].dash = static_cast<int>(i / kColours);
   }
 }

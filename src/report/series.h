@@ -67,6 +67,9 @@ struct Series {
 std::vector<Series> build_series(const std::vector<TrialRecord>& trials,
                                  const std::vector<std::vector<EpochMetrics>>& epochs);
 
+// Colour i of the report's ten-colour palette (wrapping around).
+std::string palette_colour(std::size_t i);
+
 // Gives series i colour i of a ten-colour palette, then dashes after ten.
 void assign_styles(std::vector<Series>& series);
 

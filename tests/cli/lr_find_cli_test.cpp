@@ -66,6 +66,15 @@ TEST_F(LrFindCli, CompareDrawsSeveralTestsOnOneFigure) {
   const std::string svg = test::read_file(out / "lr-find.svg");
   EXPECT_THAT(svg, HasSubstr("momentum=0.9"));
   EXPECT_THAT(output, HasSubstr("[momentum=0] "));
+  // `lrtune report` on the folder: its section, with every test and its settings.
+  ASSERT_EQ(test::run_command(test::lrtune_binary() + " report '" + out.string() + "' 2>&1",
+                              &output), 0) << output;
+  const std::string md = test::read_file(out / "report" / "report.md");
+  EXPECT_THAT(md, HasSubstr("## LR range test: " + out.string()));
+  EXPECT_THAT(md, HasSubstr("settings: batch\\_size=32 val\\_size=100"));
+  EXPECT_THAT(md, HasSubstr("| momentum=0 | "));
+  EXPECT_THAT(md, HasSubstr("| momentum=0.9 | "));
+  EXPECT_TRUE(fs::exists(out / "report" / "index.html"));
 }
 
 TEST_F(LrFindCli, BadInputGivesOneLine) {

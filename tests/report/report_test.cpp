@@ -14,6 +14,7 @@
 #include "report/html.h"
 #include "report/report.h"
 #include "support/fake_store.h"
+#include "support/range_support.h"
 #include "support/test_support.h"
 
 namespace lrtune::report {
@@ -222,6 +223,23 @@ window.addEventListener('load', function () {
   double lo = probe_result["zoom"][0], hi = probe_result["zoom"][1];
   EXPECT_GT(lo, 1.5);
   EXPECT_LT(hi, 4.5);
+  EXPECT_THAT(log, Not(HasSubstr(":CONSOLE")));
+}
+
+// An lr-find folder's section: its chart drawn on a log rate axis, one line
+// per test, with no error.
+TEST_F(ReportPage, ChromiumDrawsTheRangeTestChart) {
+  test::write_range_folder(dir.path() / "find", {"momentum=0", "momentum=0.9"});
+  ReportOptions o;
+  o.dirs = {(dir.path() / "find").string()};
+  o.out = (dir.path() / "range-report").string();
+  o.figures = false;
+  write_report(o, open_fake);
+  std::string dom = dump_dom("range-report/index.html");
+  EXPECT_THAT(dom, HasSubstr("data-charts=\"1\""));
+  EXPECT_THAT(dom, HasSubstr("data-errors=\"\""));
+  EXPECT_THAT(dom, HasSubstr("data-figure=\"lr-find\""));
+  EXPECT_THAT(dom, HasSubstr("momentum=0.9 (valley 2.46e-2, steepest 9.12e-2, min/10 1.00e-3)"));
   EXPECT_THAT(log, Not(HasSubstr(":CONSOLE")));
 }
 

@@ -170,6 +170,94 @@
     return chart;
   }
 
+  // An LR range test: smoothed loss against the rate (log axis), one line per
+  // test on the union of their rates, each suggestion marked in its colour.
+  var RANGE_MARKS = ['valley', 'steepest', 'min/10'];
+  function rangeData(range) {
+    var xs = [];
+    range.tests.forEach(function (t) { xs = xs.concat(t.lr); });
+    xs.sort(function (a, b) { return a - b; });
+    xs = xs.filter(function (x, i) { return i === 0 || x !== xs[i - 1]; });
+    var at = {};
+    xs.forEach(function (x, i) { at[x] = i; });
+    var columns = [xs];
+    range.tests.forEach(function (t) {
+      var col = new Array(xs.length).fill(null);
+      t.lr.forEach(function (x, k) { col[at[x]] = t.smoothed[k]; });
+      columns.push(col);
+    });
+    return columns;
+  }
+
+  // The smoothed loss of test t at the recorded rate nearest lr (log scale).
+  function lossNear(t, lr) {
+    var best = 0;
+    t.lr.forEach(function (x, k) {
+      if (Math.abs(Math.log(x / lr)) < Math.abs(Math.log(t.lr[best] / lr))) best = k;
+    });
+    return t.smoothed[best];
+  }
+
+  function rangeMarks(range) {
+    return function (u) {
+      var ctx = u.ctx, r = 6 * devicePixelRatio;
+      range.tests.forEach(function (t, i) {
+        if (!u.series[i + 1].show || !t.lr.length) return;
+        RANGE_MARKS.forEach(function (name, k) {
+          var lr = t.marks[name];
+          if (lr == null) return;
+          var x = u.valToPos(lr, 'x', true), y = u.valToPos(lossNear(t, lr), 'y', true);
+          ctx.save();
+          ctx.strokeStyle = t.colour;
+          ctx.lineWidth = 2 * devicePixelRatio;
+          ctx.beginPath();
+          if (k === 0) ctx.arc(x, y, r, 0, 2 * Math.PI);
+          else if (k === 1) ctx.rect(x - r, y - r, 2 * r, 2 * r);
+          else { ctx.moveTo(x, y - r); ctx.lineTo(x + r, y + r); ctx.lineTo(x - r, y + r); ctx.closePath(); }
+          ctx.stroke();
+          ctx.restore();
+        });
+      });
+    };
+  }
+
+  function drawRange(host, range) {
+    var box = document.createElement('div');
+    box.className = 'chart';
+    box.setAttribute('data-figure', 'lr-find');
+    host.appendChild(box);
+    var rate = function (u, v) { return v == null ? '—' : 'lr ' + v.toExponential(2); };
+    var series = [{ label: 'learning rate', value: rate }];
+    range.tests.forEach(function (t) {
+      var marks = RANGE_MARKS.filter(function (m) { return t.marks[m] != null; })
+        .map(function (m) { return m + ' ' + t.marks[m].toExponential(2); }).join(', ');
+      series.push({ label: t.label + (marks ? ' (' + marks + ')' : ''), stroke: t.colour, width: 2,
+                    points: { show: false }, spanGaps: true,
+                    value: function (u, v) { return v == null ? '—' : v.toPrecision(4); } });
+    });
+    // As the PNG does: the top a quarter above the highest loss before each
+    // test's minimum, so the final blow-up does not flatten the curves.
+    var top = 0;
+    range.tests.forEach(function (t) {
+      var lowest = 0;
+      t.smoothed.forEach(function (v, k) { if (v < t.smoothed[lowest]) lowest = k; });
+      for (var k = 0; k <= lowest && k < t.smoothed.length; k++) top = Math.max(top, t.smoothed[k]);
+    });
+    var width = Math.max(480, Math.min(1200, host.clientWidth || 1000));
+    return new uPlot({
+      title: 'LR range test — ' + range.name + ' (○ valley, □ steepest, △ min/10)',
+      width: width, height: 420, series: series,
+      scales: { x: { time: false, distr: 3 },
+                y: { range: function (u, min, max) { return [min, top > 0 ? Math.min(max, 1.25 * top) : max]; } } },
+      axes: [{ label: 'learning rate', values: function (u, vals) {
+                 return vals.map(function (v) { return v == null ? '' : +v.toPrecision(2); }); } },
+             { label: 'smoothed training loss', size: 70 }],
+      cursor: { drag: { x: true, y: false } },
+      legend: { live: true },
+      hooks: { draw: [rangeMarks(range)] }
+    }, rangeData(range), box);
+  }
+
   function sortable(table) {
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function (th, col) {
@@ -200,6 +288,10 @@
     data.figures.forEach(function (fig) {
       try { charts.push(drawChart(host, study, fig)); } catch (e) { noteError(fig.id + ': ' + e); }
     });
+  });
+  (data.ranges || []).forEach(function (range) {
+    var host = document.getElementById(range.anchor + '-charts');
+    try { charts.push(drawRange(host, range)); } catch (e) { noteError(range.anchor + ': ' + e); }
   });
   var drawn = charts.length;
   Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), sortable);

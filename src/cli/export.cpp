@@ -1,6 +1,7 @@
 // `lrtune export FORMAT ...`: study and run folders in other tools' formats.
 // Each format is one subcommand with one setup function below.
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "core/errors.h"
+#include "report/optuna.h"
 #include "report/tensorboard.h"
 #include "store/store.h"
 
@@ -62,12 +64,51 @@ Format setup_tensorboard(CLI::App& exp) {
   return {sub, [a] { return run_tensorboard(*a); }};
 }
 
+int run_optuna(const std::string& dir, const report::OptunaExportOptions& o) {
+  const auto r = report::export_optuna(dir, open_results, o);
+  std::cout << "Optuna study '" << r.study_name << "' in " << o.storage << ": "
+            << r.complete << " complete, " << r.pruned << " pruned, " << r.failed << " failed"
+            << (r.unfinished ? ", " + std::to_string(r.unfinished) + " running or waiting" : "")
+            << "; " << r.parameters << " parameter(s)\n"
+            << "load it with: optuna.load_study(study_name=" << std::quoted(r.study_name)
+            << ", storage=optuna.storages.JournalStorage(optuna.storages.JournalFileStorage("
+            << std::quoted(o.storage) << ")))\n";
+  return 0;
+}
+
+Format setup_optuna(CLI::App& exp) {
+  auto dir = std::make_shared<std::string>();
+  auto o = std::make_shared<report::OptunaExportOptions>();
+  auto* sub = exp.add_subcommand("optuna", "A study as an Optuna study in a journal file: "
+                                           "parameters, per-epoch values, states");
+  sub->add_option("dir", *dir, "study or run folder (holds results.sqlite)")->required();
+  sub->add_option("--storage", o->storage,
+                  "Optuna journal file to write (created, or the study is added to it)")
+      ->required();
+  sub->add_option("--study-name", o->study_name, "name in Optuna (default: the study's name)");
+  sub->add_option("--objective", o->objective,
+                  "the trial's value: val_acc, val_loss, test_acc, test_loss, train_acc or "
+                  "train_loss; maximized for acc, minimized for loss")
+      ->capture_default_str();
+  sub->add_flag("--last", o->at_last_epoch,
+                "the objective at the last epoch (default: at the best epoch)");
+  sub->footer(
+      "Each trial becomes an Optuna trial: its swept keys as parameters (categorical\n"
+      "distributions over the values the study sweeps), the objective of every epoch as\n"
+      "intermediate values (step = epoch, from 1), the value at the best (or last) epoch,\n"
+      "and its state: done COMPLETE, pruned PRUNED, diverged or failed FAIL, running\n"
+      "RUNNING, pending WAITING. User attributes: label, lrtune_id, lrtune_status.\n"
+      "The file is Optuna's JournalFileStorage format (Optuna >= 3.1); copy it into an\n"
+      "RDB with optuna.copy_study. See docs/export.md.");
+  return {sub, [dir, o] { return run_optuna(*dir, *o); }};
+}
+
 }  // namespace
 
 RunFn setup_export(CLI::App& sub) {
   sub.require_subcommand(1);
   // A new format is one more setup function in this list.
-  const std::vector<Format> formats = {setup_tensorboard(sub)};
+  const std::vector<Format> formats = {setup_tensorboard(sub), setup_optuna(sub)};
   return [formats]() -> int {
     for (const auto& f : formats)
       if (f.sub->parsed()) return f.run();

@@ -1,0 +1,160 @@
+// The Optuna export, read by Optuna itself (Debian's python3-optuna 3.1):
+// trial count, parameters, intermediate values, values and states as the
+// store holds them; Optuna's plots drawn from it; the journal shared with
+// other studies; bad input refused.
+#include <cmath>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "report/optuna.h"
+#include "support/fake_store.h"
+#include "support/test_support.h"
+
+namespace lrtune::report {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+
+// A 2 x 2 grid over lr and momentum (with milestones on one point), each
+// state Optuna knows: done, pruned, diverged, running, pending.
+std::unique_ptr<test::FakeStore> grid_study() {
+  auto s = std::make_unique<test::FakeStore>();
+  s->info = StudyInfo{"grid", "lr x momentum", {}};
+  s->add("t1", "lr=0.01 momentum=0", RunStatus::done, 3, {{0.40, 0.41}, {0.55, 0.54}, {0.52, 0.50}});
+  s->add("t2", "lr=0.01 momentum=0.9", RunStatus::pruned, 3, {{0.30, 0.31}, {0.35, 0.34}});
+  s->add("t3", "lr=0.1 momentum=0", RunStatus::done, 3, {{0.45, 0.40}, {0.60, 0.61}, {0.70, 0.69}});
+  s->add("t4", "lr=0.1 momentum=0.9", RunStatus::diverged, 3, {{0.20, 0.21}, {0.10, 0.10}});
+  s->add("t5", "lr=0.5 momentum=0", RunStatus::running, 3, {{0.25, 0.25}});
+  s->add("t6", "lr=0.5 momentum=0.9", RunStatus::pending, 3, {});
+  const double lrs[] = {0.01, 0.01, 0.1, 0.1, 0.5, 0.5};
+  for (std::size_t i = 0; i < s->records.size(); ++i) {
+    auto& r = s->records[i];
+    r.spec.config = {{"lr", lrs[i]}, {"epochs", 3}, {"threads", static_cast<int>(i)}};
+    if (i % 2) r.spec.config["momentum"] = 0.9;  // momentum 0 is the default: not stored
+    if (r.status != RunStatus::pending) r.started_at = 1.7e9 + 100.0 * i;
+    if (is_finished(r.status)) r.ended_at = r.started_at + 30.5;
+  }
+  s->records[2].spec.config["milestones"] = {1, 2};
+  return s;
+}
+
+std::unique_ptr<Store> open_grid(const std::string&) { return grid_study(); }
+
+class OptunaExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (test::run_command("/usr/bin/python3 -c 'import optuna, matplotlib, sklearn' 2>/dev/null") != 0)
+      GTEST_SKIP() << "Debian's python3-optuna, python3-matplotlib or python3-sklearn missing "
+                      "(scripts/setup.sh installs them)";
+  }
+  // What Optuna reads from the journal (tests/tools/optuna_check.py).
+  json optuna_view(const std::string& study, const std::string& rdb = "") {
+    std::string out;
+    // Braces: run_command sends stderr to stdout after the command; Optuna's
+    // warnings go to their own file.
+    const std::string cmd = "{ /usr/bin/python3 '" LRTUNE_SOURCE_DIR "/tests/tools/optuna_check.py' '" +
+                            journal.string() + "' '" + study + "' '" + tmp.str() + "' " +
+                            (rdb.empty() ? "" : "'" + rdb + "' ") + "2>'" + tmp.str() + "/py.log'; }";
+    const int rc = test::run_command(cmd, &out);
+    EXPECT_EQ(rc, 0) << out << test::read_file(tmp.path() / "py.log");
+    return rc == 0 ? json::parse(out) : json::object();
+  }
+  test::TempDir tmp;
+  fs::path journal = tmp.path() / "studies.log";
+};
+
+TEST_F(OptunaExportTest, OptunaSeesTheStoredTrials) {
+  OptunaExportOptions o;
+  o.storage = journal.string();
+  const auto r = export_optuna("runs/grid", open_grid, o);
+  EXPECT_EQ(r.study_name, "grid");
+  EXPECT_EQ(r.complete, 2);
+  EXPECT_EQ(r.pruned, 1);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(r.unfinished, 2);
+  EXPECT_EQ(r.parameters, 3);  // lr, momentum, milestones; epochs is the same, threads no key
+
+  const json v = optuna_view("grid", (tmp.path() / "copy.db").string());
+  EXPECT_EQ(v["direction"], "MAXIMIZE");
+  EXPECT_EQ(v["user_attrs"]["objective"], "val_acc (best epoch)");
+  const auto store = grid_study();
+  ASSERT_EQ(v["trials"].size(), store->records.size());
+  const char* states[] = {"COMPLETE", "PRUNED", "COMPLETE", "FAIL", "RUNNING", "WAITING"};
+  for (std::size_t i = 0; i < store->records.size(); ++i) {
+    const json& t = v["trials"][i];
+    const auto& rec = store->records[i];
+    SCOPED_TRACE(rec.spec.label);
+    EXPECT_EQ(t["state"], states[i]);
+    EXPECT_EQ(t["user_attrs"]["label"], rec.spec.label);
+    EXPECT_EQ(t["user_attrs"]["lrtune_status"], to_string(rec.status));
+    EXPECT_DOUBLE_EQ(t["params"]["lr"].get<double>(), rec.spec.config["lr"].get<double>());
+    EXPECT_DOUBLE_EQ(t["params"]["momentum"].get<double>(), i % 2 ? 0.9 : 0.0);
+    EXPECT_EQ(t["distributions"]["lr"], "CategoricalDistribution");
+    const auto epochs = store->epochs(rec.spec.id);
+    ASSERT_EQ(t["intermediate"].size(), epochs.size());
+    for (const auto& e : epochs)
+      EXPECT_DOUBLE_EQ(t["intermediate"][std::to_string(e.epoch)].get<double>(), e.val_acc);
+  }
+  EXPECT_EQ(v["trials"][2]["params"]["milestones"], "[1,2]");
+  EXPECT_EQ(v["trials"][0]["params"]["milestones"], "[50,100,150]");  // the default, where not set
+  EXPECT_DOUBLE_EQ(v["trials"][0]["value"].get<double>(), 0.55);  // the best epoch, not the last
+  EXPECT_DOUBLE_EQ(v["trials"][1]["value"].get<double>(), 0.35);  // pruned: its last value
+  EXPECT_TRUE(v["trials"][3]["value"].is_null());
+  EXPECT_DOUBLE_EQ(v["best_value"].get<double>(), 0.70);
+  EXPECT_DOUBLE_EQ(v["best_params"]["lr"].get<double>(), 0.1);
+  EXPECT_EQ(v["rdb_trials"], 6);  // optuna.copy_study into an SQLite RDB takes every trial
+  for (const auto& plot : v["plots"]) EXPECT_GT(fs::file_size(plot.get<std::string>()), 5000u);
+  EXPECT_EQ(v["plots"].size(), 3u);
+}
+
+TEST_F(OptunaExportTest, SecondStudyJoinsTheJournalAndLossIsMinimized) {
+  OptunaExportOptions o;
+  o.storage = journal.string();
+  export_optuna("runs/grid", open_grid, o);
+  o.study_name = "grid-loss-last";
+  o.objective = "val_loss";
+  o.at_last_epoch = true;
+  export_optuna("runs/grid", open_grid, o);
+  const json v = optuna_view("grid-loss-last");
+  EXPECT_EQ(v["direction"], "MINIMIZE");
+  const auto store = grid_study();
+  const auto epochs = store->epochs("t1");
+  EXPECT_DOUBLE_EQ(v["trials"][0]["value"].get<double>(), epochs.back().val_loss);
+  EXPECT_EQ(optuna_view("grid")["trials"].size(), 6u);  // the first study is intact
+  // The same name again is refused, and the journal is left as it was.
+  const std::string before = test::read_file(journal);
+  try {
+    export_optuna("runs/grid", open_grid, o);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("already holds a study named 'grid-loss-last'"));
+  }
+  EXPECT_EQ(test::read_file(journal), before);
+  EXPECT_FALSE(fs::exists(journal.string() + ".lock"));
+}
+
+TEST(OptunaExport, BadInputIsRefusedBeforeWriting) {
+  test::TempDir tmp;
+  OptunaExportOptions o;
+  o.storage = (tmp.path() / "x.log").string();
+  o.objective = "accuracy";
+  EXPECT_THROW(export_optuna("runs/grid", open_grid, o), ConfigError);
+  o.objective = "val_acc";
+  o.storage = "sqlite:///x.db";
+  try {
+    export_optuna("runs/grid", open_grid, o);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("optuna.copy_study"));
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "x.log"));
+}
+
+}  // namespace
+}  // namespace lrtune::report

@@ -9,6 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/metrics.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
@@ -258,6 +260,38 @@ TEST_F(V01Results, TrainRunStoppedByLrtune01Resumes) {
   auto store = open_sqlite_store((run / "results.sqlite").string());
   ASSERT_EQ(store->trials().size(), 1u);
   EXPECT_EQ(store->trials()[0].status, RunStatus::done);
+}
+
+// (e) 0.1's study exported to an Optuna journal through the binary and read
+// back by Optuna: both trials COMPLETE, lr as their parameter, each trial's
+// value its best validation accuracy, every epoch an intermediate value.
+TEST_F(V01Results, OptunaLoadsTheExportedStudy) {
+  if (test::run_command("/usr/bin/python3 -c 'import optuna, matplotlib, sklearn'") != 0)
+    GTEST_SKIP() << "Debian's python3-optuna, -matplotlib or -sklearn missing (scripts/setup.sh)";
+  const fs::path journal = tmp.path() / "optuna.log";
+  std::string out;
+  ASSERT_EQ(test::run_command(lrtune("export optuna '" + study.string() + "' --storage '" +
+                                     journal.string() + "'"), &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("Optuna study 'tiny' in " + journal.string() +
+                             ": 2 complete, 0 pruned, 0 failed; 1 parameter(s)"));
+  ASSERT_EQ(test::run_command("{ /usr/bin/python3 '" LRTUNE_SOURCE_DIR "/tests/tools/optuna_check.py' '" +
+                                  journal.string() + "' tiny '" + tmp.str() + "' 2>/dev/null; }",
+                              &out), 0) << out;
+  const auto v = nlohmann::json::parse(out);
+  const auto best = best_by_label(study_rows);
+  ASSERT_EQ(v["trials"].size(), study_trials.size());
+  for (std::size_t i = 0; i < study_trials.size(); ++i) {
+    const auto& t = v["trials"][i];
+    SCOPED_TRACE(study_trials[i].label);
+    EXPECT_EQ(t["state"], "COMPLETE");
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "lr=%g", t["params"]["lr"].get<double>());
+    EXPECT_EQ(lr, study_trials[i].label);
+    EXPECT_DOUBLE_EQ(t["value"].get<double>(), best.at(study_trials[i].label).val_acc);
+    std::size_t epochs = 0;
+    for (const auto& r : study_rows) epochs += r.label == study_trials[i].label;
+    EXPECT_EQ(t["intermediate"].size(), epochs);
+  }
 }
 
 }  // namespace

@@ -73,28 +73,52 @@ struct Parameter {
 
 json choice_of(const json& v) { return v.is_array() || v.is_object() ? json(v.dump()) : v; }
 
+// Whether `key` means something for a trial: the run's own keys always; a
+// key a kind declares only when the trial uses that kind (milestones with the
+// multistep schedule, not with cosine). Others are left out of its
+// parameters, as Optuna leaves out a conditional parameter a trial never drew.
+bool applies(const json& config, const std::string& key) {
+  const DeclaredKey* declared = find_declared_key(key);
+  if (!declared) return true;
+  const TrainConfig defaults;
+  for (const auto& owner : declared->owners) {
+    const auto space = owner.find(' ');
+    const std::string family = owner.substr(0, space), kind = owner.substr(space + 1);
+    const std::string fallback = family == "optimizer" ? defaults.optimizer
+                                 : family == "schedule" ? defaults.schedule
+                                                        : defaults.model;
+    if (config.value(family, fallback) == kind) return true;
+  }
+  return false;
+}
+
+// The value of a parameter for one trial (its default where the trial's
+// configuration leaves the key out).
+json value_of(const json& config, const std::string& key) {
+  if (config.contains(key)) return choice_of(config[key]);
+  const ConfigField* f = find_config_field(key);
+  return f ? choice_of(f->spec.default_value) : json(nullptr);
+}
+
 std::vector<Parameter> parameters_of(const std::vector<TrialRecord>& trials) {
-  std::map<std::string, std::vector<json>> seen;
   std::set<std::string> keys;
   for (const auto& t : trials)
     for (const auto& [key, v] : t.spec.config.items()) {
       const ConfigField* f = find_config_field(key);
-      if (f && !f->identity()) continue;
-      keys.insert(key);
-      auto& c = seen[key];
-      if (std::find(c.begin(), c.end(), choice_of(v)) == c.end()) c.push_back(choice_of(v));
+      if (!f || f->identity()) keys.insert(key);
     }
   std::vector<Parameter> out;
   for (const auto& key : keys) {
-    std::size_t holders = 0;
-    for (const auto& t : trials) holders += t.spec.config.contains(key);
-    auto& c = seen[key];
-    if (holders < trials.size()) {  // a key some trials lack reads as its default there
-      const ConfigField* f = find_config_field(key);
-      const json d = f ? choice_of(f->spec.default_value) : json(nullptr);
-      if (std::find(c.begin(), c.end(), d) == c.end()) c.push_back(d);
+    std::vector<json> choices;
+    std::size_t users = 0;
+    for (const auto& t : trials) {
+      if (!applies(t.spec.config, key)) continue;
+      ++users;
+      const json v = value_of(t.spec.config, key);
+      if (std::find(choices.begin(), choices.end(), v) == choices.end()) choices.push_back(v);
     }
-    if (c.size() > 1) out.push_back({key, c});
+    // A parameter varies, or only some trials have it (a conditional one).
+    if (choices.size() > 1 || (users > 0 && users < trials.size())) out.push_back({key, choices});
   }
   return out;
 }
@@ -140,10 +164,8 @@ TrialExport trial_op(const TrialRecord& t, const std::vector<EpochMetrics>& epoc
   }
   json distributions = json::object(), internal = json::object();
   for (const auto& p : params) {
-    const ConfigField* f = find_config_field(p.key);
-    const json v = choice_of(t.spec.config.contains(p.key) ? t.spec.config[p.key]
-                             : f                          ? f->spec.default_value
-                                                          : json(nullptr));
+    if (!applies(t.spec.config, p.key)) continue;
+    const json v = value_of(t.spec.config, p.key);
     distributions[p.key] = categorical_json(p);
     internal[p.key] = std::find(p.choices.begin(), p.choices.end(), v) - p.choices.begin();
   }

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ::testing::HasSubstr;
 
-// A 2 x 2 grid over lr and momentum (with milestones on one point), each
+// A grid over lr and momentum (one point with a multistep schedule), each
 // state Optuna knows: done, pruned, diverged, running, pending.
 std::unique_ptr<test::FakeStore> grid_study() {
   auto s = std::make_unique<test::FakeStore>();
@@ -40,6 +40,7 @@ std::unique_ptr<test::FakeStore> grid_study() {
     if (r.status != RunStatus::pending) r.started_at = 1.7e9 + 100.0 * i;
     if (is_finished(r.status)) r.ended_at = r.started_at + 30.5;
   }
+  s->records[2].spec.config["schedule"] = "multistep";
   s->records[2].spec.config["milestones"] = {1, 2};
   return s;
 }
@@ -78,7 +79,9 @@ TEST_F(OptunaExportTest, OptunaSeesTheStoredTrials) {
   EXPECT_EQ(r.pruned, 1);
   EXPECT_EQ(r.failed, 1);
   EXPECT_EQ(r.unfinished, 2);
-  EXPECT_EQ(r.parameters, 3);  // lr, momentum, milestones; epochs is the same, threads no key
+  // lr, momentum, schedule, milestones; epochs is the same everywhere, threads
+  // changes no result.
+  EXPECT_EQ(r.parameters, 4);
 
   const json v = optuna_view("grid", (tmp.path() / "copy.db").string());
   EXPECT_EQ(v["direction"], "MAXIMIZE");
@@ -102,7 +105,10 @@ TEST_F(OptunaExportTest, OptunaSeesTheStoredTrials) {
       EXPECT_DOUBLE_EQ(t["intermediate"][std::to_string(e.epoch)].get<double>(), e.val_acc);
   }
   EXPECT_EQ(v["trials"][2]["params"]["milestones"], "[1,2]");
-  EXPECT_EQ(v["trials"][0]["params"]["milestones"], "[50,100,150]");  // the default, where not set
+  // A key of a kind the trial does not use is no parameter of it (Optuna's
+  // conditional parameters): only the multistep trial has milestones.
+  EXPECT_FALSE(v["trials"][0]["params"].contains("milestones"));
+  EXPECT_EQ(v["trials"][0]["params"]["schedule"], "constant");
   EXPECT_DOUBLE_EQ(v["trials"][0]["value"].get<double>(), 0.55);  // the best epoch, not the last
   EXPECT_DOUBLE_EQ(v["trials"][1]["value"].get<double>(), 0.35);  // pruned: its last value
   EXPECT_TRUE(v["trials"][3]["value"].is_null());

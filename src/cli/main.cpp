@@ -1,5 +1,8 @@
 // Entry point: dispatches to the subcommand table, and turns every error that
 // reaches it into one line and an exit status (2: bad flags; 1: the rest).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
 
@@ -35,6 +38,19 @@ const Command kCommands[] = {
 
 }  // namespace
 
+// A command's exit status, or 1 when what it printed did not reach standard
+// output (`lrtune study export DIR > /dev/full`): a full disk must never look
+// like success with an empty file.
+int standard_output_written(int status) {
+  errno = 0;
+  std::cout.flush();
+  const bool ok = std::cout.good() && std::fflush(stdout) == 0 && !std::ferror(stdout);
+  if (ok) return status;
+  std::cerr << "lrtune: error: standard output: cannot write: "
+            << std::strerror(errno ? errno : EIO) << "\n";
+  return 1;
+}
+
 // "lrtune NAME" with an unknown NAME: say so and list the commands (exit 2).
 bool unknown_command(int argc, char** argv) {
   if (argc < 2 || argv[1][0] == '-') return false;
@@ -67,7 +83,7 @@ int main(int argc, char** argv) {
   }
   try {
     for (auto& [sub, run] : runs)
-      if (sub->parsed()) return run();
+      if (sub->parsed()) return standard_output_written(run());
   } catch (const lrtune::cli::FlagError& e) {
     std::cerr << "lrtune: error: " << e.what() << "\n";
     return 2;

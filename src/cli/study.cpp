@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/config_flags.h"
 #include "core/errors.h"
+#include "core/files.h"
 #include "core/process.h"
 #include "core/provenance.h"
 #include "report/tensorboard.h"
@@ -172,6 +173,23 @@ int run_status(const std::string& dir, bool all) {
   return 0;
 }
 
+// A file the user named: written whole or not at all (a partial export never
+// replaces a good one); a device or pipe (/dev/stdout) is written directly.
+void write_output_file(const std::string& path, const std::string& text) {
+  std::error_code ec;
+  const auto type = fs::status(path, ec).type();
+  if (type == fs::file_type::not_found || type == fs::file_type::regular) {
+    write_text_atomically(path, text);
+    return;
+  }
+  std::ofstream file(path, std::ios::binary);
+  errno = 0;
+  if (file) file << text << std::flush;
+  const int err = errno;
+  if (file) file.close();
+  if (!file) throw StoreError(path + ": cannot write: " + std::strerror(err ? err : EIO));
+}
+
 int run_export(const std::string& dir, const std::string& format, const std::string& out,
                bool all) {
   auto store = open_study_store(dir);
@@ -180,15 +198,11 @@ int run_export(const std::string& dir, const std::string& format, const std::str
   std::vector<std::string> keys;
   if (info && info->spec.contains("swept_keys"))
     keys = info->spec["swept_keys"].get<std::vector<std::string>>();
-  std::ofstream file;
-  if (!out.empty()) {
-    file.open(out);
-    if (!file) throw StoreError(out + ": cannot write");
-  }
-  std::ostream& os = out.empty() ? std::cout : file;
-  if (format == "csv") write_epochs_csv(*store, ids, keys, os);
-  else write_epochs_json(*store, ids, keys, os);
-  if (!os) throw StoreError((out.empty() ? "standard output" : out) + ": write failed");
+  std::ostringstream text;
+  if (format == "csv") write_epochs_csv(*store, ids, keys, text);
+  else write_epochs_json(*store, ids, keys, text);
+  if (out.empty()) std::cout << text.str();  // main checks that standard output took it
+  else write_output_file(out, text.str());
   return 0;
 }
 

@@ -213,8 +213,19 @@ std::unique_ptr<Store> open_run_store(const fs::path& dir, const TrainConfig& cf
 int train_run(Store& store, const fs::path& dir, const TrainConfig& cfg, const Cifar10& data,
               Console& console, report::TensorBoardLive* tb, std::int64_t& epochs_done) {
   install_interrupt_handlers();
-  const RunOutcome out = run_training(cfg, data, (dir / "checkpoint.pt").string(),
-                                      run_hooks(store, dir, console, tb));
+  RunOutcome out;
+  try {
+    out = run_training(cfg, data, (dir / "checkpoint.pt").string(), run_hooks(store, dir, console, tb));
+  } catch (const Error&) {
+    // A full disk, a damaged file: the run is not left `running`; its last
+    // checkpoint and rows stay for --resume.
+    try {
+      store.release_trial(kTrialId);
+    } catch (const Error&) {
+      // the database may be what failed; a later resume takes the run back
+    }
+    throw;
+  }
   epochs_done = out.epochs_completed;
   if (out.status == RunStatus::running) {
     store.release_trial(kTrialId);

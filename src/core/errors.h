@@ -25,5 +25,10 @@ struct DataError : Error {
 struct StoreError : Error {
   using Error::Error;
 };
+// A write that failed because the disk (or the user's quota) is full: what
+// was done before it is kept, and the work can go on once there is room.
+struct NoSpaceError : StoreError {
+  using StoreError::StoreError;
+};
 
 }  // namespace lrtune

@@ -1,21 +1,53 @@
 #include "core/files.h"
 
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "core/errors.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
+namespace {
 
-void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw StoreError(tmp.string() + ": cannot write");
+// The error for a failed write of `file`, errno's words last; the partial
+// temporary file `tmp` is removed first.
+[[noreturn]] void fail(const fs::path& file, const fs::path& tmp, int err) {
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  const std::string msg = file.string() + ": cannot write: " + std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) throw NoSpaceError(msg);
+  throw StoreError(msg);
+}
+
+// Writes every byte (write() may write fewer than asked); 0 or errno.
+int write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
   }
+  return 0;
+}
+
+}  // namespace
+
+void write_file_atomically(const fs::path& path, const void* data, std::size_t size) {
+  const fs::path tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(path, tmp, errno);
+  int err = write_all(fd, static_cast<const char*>(data), size);
+  // A full disk may only show at fsync or close (delayed allocation, NFS).
+  if (!err && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && !err) err = errno;
+  if (err) fail(path, tmp, err);
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {

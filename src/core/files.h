@@ -1,13 +1,21 @@
 // Small files written whole or not at all.
 #pragma once
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
 namespace lrtune {
 
-// Writes `text` to a temporary file beside `path`, then renames it over `path`:
-// readers (and a process killed mid-write) see the old file or the new one,
-// never half of one. Throws StoreError naming the file when it cannot.
-void write_text_atomically(const std::filesystem::path& path, const std::string& text);
+// Writes `size` bytes to a temporary file beside `path` (POSIX write, fsync,
+// close, each checked), then renames it over `path`: readers (and a process
+// killed mid-write) see the old file or the new one, never half of one. On
+// any failure the temporary file is removed, so a full disk is not left full,
+// and StoreError names the file and says why in errno's words (NoSpaceError
+// for a full disk: "...: No space left on device").
+void write_file_atomically(const std::filesystem::path& path, const void* data, std::size_t size);
+
+inline void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
+  write_file_atomically(path, text.data(), text.size());
+}
 
 }  // namespace lrtune

@@ -38,6 +38,7 @@ void Db::fail(const std::string& what) const {
     msg += " (another process held the database for more than " +
            std::to_string(kBusyTimeoutMs / 1000) + " s)";
   if (code == SQLITE_NOTADB) msg += " (this file is not an lrtune results database)";
+  if (code == SQLITE_FULL) throw NoSpaceError(msg + " (No space left on device)");
   throw StoreError(msg);
 }
 

@@ -17,7 +17,8 @@ namespace lrtune {
 
 // Exit codes of a worker process the scheduler understands.
 constexpr int kWorkerExitOk = 0;
-constexpr int kWorkerExitSetup = 3;  // could not start (no data, bad flags): do not retry
+// Could not start (no data, bad flags) or cannot go on (a full disk): do not retry.
+constexpr int kWorkerExitSetup = 3;
 
 struct SchedulerOptions {
   int jobs = 1;

@@ -121,8 +121,9 @@ int run_worker_process(const WorkerSettings& s,
   wo.heartbeat_every_s = s.timing.heartbeat_every_s;
   wo.pack_size = pack;
   wo.log = log;
-  run_worker(*store, *runner, *source, wo, [] { return stop_requests() > 0; });
-  return kWorkerExitOk;
+  const WorkerSummary done = run_worker(*store, *runner, *source, wo, [] { return stop_requests() > 0; });
+  // A full disk ends this worker; no other should start until there is room.
+  return done.no_space ? kWorkerExitSetup : kWorkerExitOk;
 }
 
 std::string self_binary() {

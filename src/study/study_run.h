@@ -62,7 +62,7 @@ int exec_worker(const std::string& binary, const WorkerSettings& settings);
 // The body of `lrtune study worker`: opens the study's store and runs the one
 // worker loop with the LibTorch runner until the source has nothing left or
 // a stop is requested. Returns the process's exit code (kWorkerExitSetup when
-// it could not start: no data, no GPU).
+// it could not start: no data, no GPU; or when a full disk stopped it).
 int run_worker_process(const WorkerSettings& settings,
                        const std::function<void(const std::string&)>& log);
 

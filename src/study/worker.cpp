@@ -145,6 +145,8 @@ class PackRun {
       try {
         results = runner.run(pack_, contexts);
         if (results.size() != pack_.size()) throw Error("pack runner returned a wrong result count");
+      } catch (const NoSpaceError& e) {
+        no_space_ = e.what();  // not the trials' fault: they go back to pending
       } catch (const std::exception& e) {
         error = e.what();
         if (error.empty()) error = "unknown error";
@@ -191,6 +193,8 @@ class PackRun {
     if (lost) {
       ++summary.lost;
       log(tags_[i] + "another worker took this trial over (heartbeat was stale); leaving it");
+    } else if (!no_space_.empty()) {
+      give_back_for_lack_of_space(i, summary);
     } else if (!error.empty()) {
       store_.finish_trial(id, RunStatus::failed, error);
       ++summary.finished;
@@ -209,8 +213,24 @@ class PackRun {
     }
   }
 
+  // A full disk: the trial keeps its last checkpoint and epochs and goes back
+  // to pending (never failed for good), and the worker stops.
+  void give_back_for_lack_of_space(std::size_t i, WorkerSummary& summary) {
+    try {
+      store_.release_trial(ids_[i]);
+    } catch (const std::exception& e) {
+      // The database may be on the full disk too; the scheduler takes the
+      // trial back when this worker has ended.
+      log(tags_[i] + "could not give the trial back: " + e.what());
+    }
+    log(tags_[i] + "stopped: " + no_space_ + "; it resumes from its last checkpoint once there is room");
+    summary.stopped = true;
+    summary.no_space = true;
+  }
+
   Store& store_;
   const WorkerOptions& opts_;
+  std::string no_space_;  // the message of a full disk, "" when none
   std::vector<TrialRecord> pack_;
   std::vector<std::string> ids_, tags_;
 };

@@ -28,6 +28,7 @@ struct WorkerSummary {
   int failed = 0;
   int lost = 0;      // taken over by another worker while this one stalled
   bool stopped = false;
+  bool no_space = false;  // a full disk stopped it; its trials went back to pending
 };
 
 // Info key set on the trials of a pack whose worker died: each runs alone

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "core/files.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
@@ -33,15 +34,18 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   archive.write("epoch", torch::tensor(epoch, torch::kInt64));
   archive.write("config", c10::IValue(identity_json(cfg).dump()));
   archive.write("schedule", c10::IValue(schedule_state.dump()));
-  const std::string tmp = path + ".tmp";
+  // Serialized in memory, then written with checked POSIX calls: a full disk
+  // is one StoreError naming the file, and leaves no partial temporary file.
+  std::string bytes;
   try {
-    archive.save_to(tmp);
+    archive.save_to([&bytes](const void* data, std::size_t n) {
+      bytes.append(static_cast<const char*>(data), n);
+      return n;
+    });
   } catch (const c10::Error& e) {
-    throw StoreError(tmp + ": cannot write checkpoint: " + e.what_without_backtrace());
+    throw StoreError(path + ": cannot serialize checkpoint: " + e.what_without_backtrace());
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);  // atomic on POSIX: readers see the old or the new file
-  if (ec) throw StoreError(path + ": cannot replace checkpoint: " + ec.message());
+  write_file_atomically(path, bytes.data(), bytes.size());
 }
 
 std::optional<LoadedCheckpoint> load_checkpoint(const std::string& path, torch::nn::Module& model,

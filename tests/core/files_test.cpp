@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "support/test_support.h"
+#include "support/tmpfs_mount.h"
 
 namespace lrtune {
 namespace {
@@ -31,6 +32,27 @@ TEST(Files, MissingFolderIsAStoreErrorNamingTheFile) {
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("a.json"), std::string::npos) << e.what();
   }
+}
+
+// A full disk: the error says so (errno's words), and the temporary file that
+// filled it is gone, so the disk is not left full.
+TEST(FullDiskFiles, WriteOnAFullDiskSaysNoSpaceAndLeavesNoTemporaryFile) {
+  test::TempDir tmp;
+  const fs::path disk = tmp.path() / "disk";
+  test::TmpfsMount mount(disk, "64k");
+  if (!mount.mounted()) GTEST_SKIP() << mount.skip_reason();
+  write_text_atomically(disk / "small.json", "kept\n");
+  try {
+    write_text_atomically(disk / "big.csv", std::string(256 * 1024, 'x'));
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("big.csv"), std::string::npos) << what;
+    EXPECT_NE(what.find("No space left on device"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(disk / "big.csv.tmp"));
+  EXPECT_FALSE(fs::exists(disk / "big.csv"));
+  EXPECT_EQ(test::read_file(disk / "small.json"), "kept\n");
 }
 
 }  // namespace

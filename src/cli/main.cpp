@@ -78,8 +78,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; a flag CLI11 rejects exits 2, as any bad flag.
-    return app.exit(e) == 0 ? 0 : 2;
+    // --help and --version exit 0; a flag CLI11 rejects exits 2, as any bad
+    // flag, in lrtune's one-line form.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "lrtune: error: " << e.what() << " (--help lists the flags)\n";
+    return 2;
   }
   try {
     for (auto& [sub, run] : runs)

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -206,11 +207,39 @@ int run_export(const std::string& dir, const std::string& format, const std::str
   return 0;
 }
 
+// Whole numbers at least `lo`, in words a user reads (CLI11's own ranges print
+// the largest double in full).
+CLI::Validator whole_at_least(long long lo, const std::string& what) {
+  return CLI::Validator(
+      [lo, what](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const long long x = std::strtoll(text.c_str(), &end, 10);
+        if (end == text.c_str() || *end != '\0' || errno == ERANGE || x < lo)
+          return "expected " + what + ", got " + text;
+        return "";
+      },
+      what);
+}
+
+// Seconds that must be a finite positive number (CLI11's PositiveNumber lets nan through).
+const CLI::Validator kPositiveSeconds(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      const double x = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0' || !std::isfinite(x) || x <= 0)
+        return "expected a positive number of seconds, got " + text;
+      return "";
+    },
+    "SECONDS>0");
+
 void add_timing_flags(CLI::App& app, StudyTiming& t) {
   app.add_option("--stale-after", t.stale_after_s,
                  "seconds without a heartbeat after which a running trial is taken over")
+      ->check(kPositiveSeconds)
       ->capture_default_str();
   app.add_option("--heartbeat-every", t.heartbeat_every_s, "seconds between heartbeats")
+      ->check(kPositiveSeconds)
       ->capture_default_str();
 }
 
@@ -218,16 +247,20 @@ CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
   auto* run = sub.add_subcommand("run", "Run (or continue) every trial of a study file");
   run->add_option("file", ra->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
   run->add_option("--jobs", ra->jobs, "trials at a time, each in its own process")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   run->add_option("--out", ra->out, "study directory (default: studies-out/<name>)");
-  run->add_option("--epochs", ra->epochs, "override epochs in every trial (new trial ids)");
+  run->add_option("--epochs", ra->epochs, "override epochs in every trial (new trial ids)")
+      ->check(whole_at_least(1, "a whole number of epochs >= 1"));
   run->add_option("--train-subset", ra->train_subset,
-                  "override train_subset in every trial (new trial ids)");
+                  "override train_subset in every trial (0 = all; new trial ids)")
+      ->check(whole_at_least(0, "a number of images >= 0 (0 = all)"));
   run->add_option("--set", ra->set, "override any key in every trial: key=value (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--threads-per-job", ra->threads_per_job,
-                  "LibTorch threads per worker (default: cores / jobs, at least 1)");
+                  "LibTorch threads per worker (default: cores / jobs, at least 1)")
+      ->check(CLI::Range(std::int64_t{1}, kMaxThreads));
   run->add_option("--device", ra->device, "cpu|cuda|auto (default: the study file's)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   run->add_option("--data", ra->data, "CIFAR-10 folder (default: $LRTUNE_DATA, else "
@@ -235,6 +268,7 @@ CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
   run->add_option("--pack", ra->pack,
                   "trials trained together as one model by each worker (0 = 1 on a CPU, "
                   "32 on a GPU; see docs/gpu.md)")
+      ->check(whole_at_least(0, "a number of trials >= 0 (0 = the device's default)"))
       ->capture_default_str();
   run->add_option("--precision", ra->precision, "fp32|bf16 (bf16: CUDA packs only)")
       ->check(CLI::IsMember({"fp32", "bf16"}))

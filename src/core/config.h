@@ -13,6 +13,10 @@
 
 namespace lrtune {
 
+// More LibTorch threads than any machine lrtune runs on has cores: refused
+// (thousands of threads start and never train).
+inline constexpr std::int64_t kMaxThreads = 1024;
+
 struct TrainConfig {
   // What is trained, and how: each names a registered kind (`lrtune kinds`).
   std::string model = "reference_cnn";

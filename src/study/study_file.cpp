@@ -122,6 +122,9 @@ Study parse_study(const json& doc, const std::string& file) {
   for (char c : st.name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
       fail(file + ": name", "'" + st.name + "' names a folder: use letters, digits, - _ .");
+  if (st.name.find_first_not_of('.') == std::string::npos)
+    fail(file + ": name", "'" + st.name + "' is the current or parent folder, not a folder of its "
+                          "own: use letters, digits, - _ .");
   st.description = get_string(doc, "description", file);
   if (doc.contains("repeats")) {
     const json& r = doc["repeats"];

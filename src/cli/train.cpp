@@ -23,6 +23,7 @@
 #include "model/network.h"
 #include "report/tensorboard.h"
 #include "store/store.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace lrtune::cli {
@@ -209,6 +210,18 @@ std::unique_ptr<Store> open_run_store(const fs::path& dir, const TrainConfig& cf
   return store;
 }
 
+// Before a resume trains: a damaged checkpoint is refused in one line (the
+// run is given back, untouched).
+void check_resumable(Store& store, const fs::path& dir) {
+  try {
+    const std::string checkpoint = (dir / "checkpoint.pt").string();
+    if (fs::exists(checkpoint)) checkpoint_epoch(checkpoint);
+  } catch (const Error&) {
+    store.release_trial(kTrialId);
+    throw;
+  }
+}
+
 // Trains the taken run to its end or a stop; the exit code.
 int train_run(Store& store, const fs::path& dir, const TrainConfig& cfg, const Cifar10& data,
               Console& console, report::TensorBoardLive* tb, std::int64_t& epochs_done) {
@@ -253,7 +266,10 @@ int run_train(const TrainArgs& a) {
   // A run to resume is taken first: one that has finished, or that a living
   // process holds, stops here with one line.
   std::unique_ptr<Store> store;
-  if (resuming && !(store = open_run_store(dir, cfg))) return 0;
+  if (resuming) {
+    if (!(store = open_run_store(dir, cfg))) return 0;
+    check_resumable(*store, dir);
+  }
 
   // Everything that can fail on bad input happens before the directory exists.
   const std::string device = resolve_device(cfg.device);

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/files.h"
 #include "core/provenance.h"
+#include "train/checkpoint.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
@@ -39,6 +40,30 @@ TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opt
   return cfg;
 }
 
+namespace {
+
+// Renames `file` to file + suffix (kept, never deleted) and says why in one line.
+void set_aside(const std::string& file, const std::string& suffix, const std::string& why,
+               const TrialContext& ctx) {
+  std::error_code ec;
+  fs::rename(file, file + suffix, ec);
+  if (ec) throw StoreError(file + ": cannot set it aside: " + ec.message());
+  if (ctx.on_log) ctx.on_log(why + "; set aside as " + file + suffix + ", redoing the trial from its first epoch");
+}
+
+// A checkpoint the trial cannot resume from goes aside: a damaged one. The
+// trial is then redone; training is deterministic per (seed, epoch), so the
+// store's rows are rewritten with equal values.
+void vet_checkpoint(const std::string& file, const TrialContext& ctx) {
+  try {
+    checkpoint_epoch(file);
+  } catch (const DamagedCheckpointError& e) {
+    set_aside(file, ".damaged", file + ": damaged checkpoint (" + e.reason + ")", ctx);
+  }
+}
+
+}  // namespace
+
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
                            const TrainConfig& cfg, nlohmann::json info, const Cifar10& data) {
   info[kDataFingerprintKey] = data.fingerprint;
@@ -54,7 +79,8 @@ std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
   std::string checkpoint = (fs::path(ctx.trial_dir) / "checkpoint.pt").string();
   const bool have = fs::exists(checkpoint) ||
                     (ctx.fetch_checkpoint && ctx.fetch_checkpoint(checkpoint));
-  if (!have && ctx.on_resume) ctx.on_resume(0);
+  if (have) vet_checkpoint(checkpoint, ctx);
+  if (!fs::exists(checkpoint) && ctx.on_resume) ctx.on_resume(0);
   return checkpoint;
 }
 

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/config_flags.h"
 #include "cli/console.h"
+#include "cli/run_recovery.h"
 #include "core/errors.h"
 #include "core/files.h"
 #include "core/interrupt.h"
@@ -23,7 +24,6 @@
 #include "model/network.h"
 #include "report/tensorboard.h"
 #include "store/store.h"
-#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace lrtune::cli {
@@ -211,11 +211,11 @@ std::unique_ptr<Store> open_run_store(const fs::path& dir, const TrainConfig& cf
 }
 
 // Before a resume trains: a damaged checkpoint is refused in one line (the
-// run is given back, untouched).
+// run is given back, untouched); epochs it covers that the database lost are
+// restored from metrics.csv, or the run starts over (cli/run_recovery.h).
 void check_resumable(Store& store, const fs::path& dir) {
   try {
-    const std::string checkpoint = (dir / "checkpoint.pt").string();
-    if (fs::exists(checkpoint)) checkpoint_epoch(checkpoint);
+    reconcile_run(store, kTrialId, dir, [](const std::string& line) { std::cout << line << "\n"; });
   } catch (const Error&) {
     store.release_trial(kTrialId);
     throw;

@@ -21,6 +21,9 @@ struct TrialContext {
   std::function<void(const EpochMetrics&)> on_epoch;
   // The run continues after `last_epoch` (0 = from scratch): later rows go.
   std::function<void(std::int64_t last_epoch)> on_resume;
+  // How many epochs from the first the store holds without a gap: a
+  // checkpoint ahead of them is set aside and the trial redone (nullptr: not checked).
+  std::function<std::int64_t()> stored_epochs;
   // After each checkpoint written in trial_dir (the store may copy it).
   std::function<void(const std::string& file)> on_checkpoint;
   // Before a run starts without a local checkpoint: the store makes the

@@ -51,15 +51,24 @@ void set_aside(const std::string& file, const std::string& suffix, const std::st
   if (ctx.on_log) ctx.on_log(why + "; set aside as " + file + suffix + ", redoing the trial from its first epoch");
 }
 
-// A checkpoint the trial cannot resume from goes aside: a damaged one. The
+// A checkpoint the trial cannot resume from goes aside: a damaged one, or
+// one ahead of the epochs the store holds (a lost or emptied database). The
 // trial is then redone; training is deterministic per (seed, epoch), so the
 // store's rows are rewritten with equal values.
 void vet_checkpoint(const std::string& file, const TrialContext& ctx) {
+  std::int64_t epoch = 0;
   try {
-    checkpoint_epoch(file);
+    epoch = checkpoint_epoch(file);
   } catch (const DamagedCheckpointError& e) {
     set_aside(file, ".damaged", file + ": damaged checkpoint (" + e.reason + ")", ctx);
+    return;
   }
+  const std::int64_t stored = ctx.stored_epochs ? ctx.stored_epochs() : epoch;
+  if (stored < epoch)
+    set_aside(file, ".orphaned",
+              file + ": checkpoint after epoch " + std::to_string(epoch) +
+                  ", but the results database holds " + std::to_string(stored) + " of its epochs",
+              ctx);
 }
 
 }  // namespace

@@ -44,8 +44,9 @@ TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opt
 // the copy the trial trains on, added) to the context and writes config.json.
 // Returns the checkpoint path; when there is no checkpoint yet the context is
 // told the run starts from scratch (rows a lost checkpoint can no longer vouch
-// for are dropped). A damaged checkpoint is renamed checkpoint.pt.damaged and
-// the trial starts from scratch, with one line saying so.
+// for are dropped). A damaged checkpoint is renamed checkpoint.pt.damaged, one
+// ahead of the store's epochs checkpoint.pt.orphaned, and the trial starts
+// from scratch, with one line saying so.
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
                            const TrainConfig& cfg, nlohmann::json info, const Cifar10& data);
 

@@ -181,6 +181,12 @@ class PackRun {
       };
       ctx.on_epoch = [&store, id](const EpochMetrics& m) { store.put_epoch(id, m); };
       ctx.on_resume = [&store, id](std::int64_t last) { store.truncate_epochs(id, last); };
+      ctx.stored_epochs = [&store, id] {
+        std::int64_t n = 0;
+        for (const auto& m : store.epochs(id))
+          if (m.epoch == n + 1) ++n;
+        return n;
+      };
       ctx.on_log = [this, tag = tags_[i]](const std::string& line) { log(tag + line); };
       ctx.on_info = [&store, id](const nlohmann::json& info) { store.set_trial_info(id, info); };
     }

@@ -1,0 +1,69 @@
+// A run or study whose results database was lost: its epochs are restored
+// (from metrics.csv) or redone, never reported done with nothing recorded.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/recovery_support.h"
+
+namespace lrtune {
+namespace {
+using ::testing::HasSubstr;
+using ::testing::Not;
+using test::count;
+using test::lines_of;
+using test::lrtune;
+using test::stored_epochs;
+using test::damage;
+using test::remove_database;
+using test::expect_same_results;
+namespace fs = std::filesystem;
+
+struct LostResults : test::RecoveryFixture {};
+
+TEST_F(LostResults, StudyRedoesTrialsWhoseEpochsTheDatabaseLost) {
+  std::string text;
+  ASSERT_EQ(test::run_command(study_command(out), &text), 0) << text;
+  std::vector<std::string> ids;
+  const auto before = stored_epochs(out, &ids);
+  ASSERT_EQ(before.size(), 6u);
+
+  remove_database(out);
+  ASSERT_EQ(test::run_command(study_command(out), &text), 0) << text;
+  EXPECT_EQ(count(text, "checkpoint.pt.orphaned"), 2u) << text;
+  expect_same_results(stored_epochs(out), before);
+  for (const auto& id : ids) EXPECT_TRUE(fs::exists(out / "trials" / id / "checkpoint.pt.orphaned"));
+}
+
+TEST_F(LostResults, TrainRebuildsTheDatabaseFromMetricsCsv) {
+  const fs::path dir = tmp.path() / "run";
+  train_and_kill_at_epoch_3(dir);
+  const auto rows = lines_of(dir / "metrics.csv");
+  remove_database(dir);
+
+  std::string text;
+  ASSERT_EQ(test::run_command(lrtune("train --resume " + dir.string()), &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("resuming after epoch 2"));
+  const auto after = lines_of(dir / "metrics.csv");
+  ASSERT_EQ(after.size(), 4u) << text;
+  EXPECT_EQ(after[1], rows[1]);  // epochs 1-2 as they were, not redone
+  EXPECT_EQ(after[2], rows[2]);
+  EXPECT_EQ(stored_epochs(dir).size(), 3u);
+}
+
+TEST_F(LostResults, TrainWithNeitherDatabaseNorCsvRedoesFromScratch) {
+  const fs::path dir = tmp.path() / "run";
+  train_and_kill_at_epoch_3(dir);
+  remove_database(dir);
+  fs::remove(dir / "metrics.csv");
+
+  std::string text;
+  ASSERT_EQ(test::run_command(lrtune("train --resume " + dir.string()), &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("checkpoint.pt.orphaned"));
+  EXPECT_THAT(text, Not(HasSubstr("resuming after epoch")));
+  EXPECT_TRUE(fs::exists(dir / "checkpoint.pt.orphaned"));
+  EXPECT_EQ(lines_of(dir / "metrics.csv").size(), 4u);
+  EXPECT_EQ(stored_epochs(dir).size(), 3u);
+}
+
+}  // namespace
+}  // namespace lrtune

@@ -95,7 +95,7 @@ int finish_run(const RegisteredStudy& r, Store& store, TrialSource& source, cons
   say("results: " + results_path(r.dir) + "  (lrtune study status " + dir +
       "; lrtune study export " + dir + " --format csv)");
   if (result.setup_failed) {
-    say("workers could not start; see the error above");
+    say("workers stopped (they could not start, or the disk is full); see the error above");
     return 1;
   }
   if (result.interrupted) {

@@ -129,9 +129,11 @@ TEST(GoldenIds, FrozenLrtune01IdentityGivesTheIdsLrtune01Printed) {
 
 // A 0.1 database's trial is renamed to identity_hash(v01_identity(config)); a
 // rerun of the same file today must find it under that name, not start over.
+// A file 0.1 could not read has no 0.1 database to migrate.
 TEST(GoldenIds, MigratedLrtune01IdsAreTodaysIds) {
   for (const auto& f : shipped_study_files()) {
     SCOPED_TRACE(f);
+    if (!v01_list(f)) continue;
     for (const auto& t : expand_shipped(f).trials)
       EXPECT_EQ(identity_hash(v01_identity(v01_flat_config(t))), t.id) << t.label;
   }

@@ -10,16 +10,29 @@ namespace lrtune::report {
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
+// Length of the valid UTF-8 sequence starting at s[i], or 0. Valid as RFC 3629
+// has it: no overlong forms, no UTF-16 surrogates, nothing above U+10FFFF
+// (browsers, xmllint and JSON parsers refuse or replace those).
 std::size_t utf8_length(const std::string& s, std::size_t i) {
   auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
-  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  std::size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : (c >> 4) == 0xE ? 3
+                    : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
   if (len == 0 || i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k)
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  if (len == 2 && c < 0xC2) return 0;  // overlong
+  const unsigned char second = len > 1 ? byte(i + 1) : 0;
+  if ((c == 0xE0 && second < 0xA0) || (c == 0xF0 && second < 0x90)) return 0;  // overlong
+  if (c == 0xED && second > 0x9F) return 0;                                     // surrogates
+  if (c == 0xF4 && second > 0x8F) return 0;                                     // above U+10FFFF
   return len;
+}
+
+// C0 controls, DEL and the C1 controls U+0080..U+009F (encoded C2 80..C2 9F).
+bool is_control(const std::string& s, std::size_t i, std::size_t len) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (len == 1) return c < 0x20 || c == 0x7F;
+  return len == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
 }
 
 // `s` with each character for which `replacement` gives a text replaced by it.
@@ -48,8 +61,7 @@ std::string clean_text(const std::string& s) {
       ++i;
       continue;
     }
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (len == 1 && (c < 0x20 || c == 0x7F))
+    if (is_control(s, i, len))
       out += ' ';
     else
       out.append(s, i, len);

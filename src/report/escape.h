@@ -7,8 +7,9 @@
 
 namespace lrtune::report {
 
-// Valid UTF-8 with no control characters (invalid bytes -> '?', controls ->
-// space): what every writer below starts from.
+// Valid UTF-8 (RFC 3629) with no control characters (invalid bytes, overlong
+// forms and surrogates -> '?' per byte, C0/C1 controls and DEL -> space):
+// what every writer below starts from.
 std::string clean_text(const std::string& s);
 
 std::string html_escape(const std::string& s);      // & < > " '

@@ -64,6 +64,17 @@ json parse_or_fail(const std::string& text, const std::string& what, const Db& d
   }
 }
 
+// The new id of a trial of a 0.1 database. One that v1_id_map did not see means
+// the file's tables and indexes disagree: a damaged file.
+const std::string& migrated_id(const std::map<std::string, std::string>& ids,
+                               const std::string& id, const Db& db) {
+  auto it = ids.find(id);
+  if (it == ids.end())
+    throw StoreError(db.path() + ": corrupt results database (trial " + id + " is in an index "
+                     "but not in its table); `sqlite3 FILE 'PRAGMA integrity_check'` says more");
+  return it->second;
+}
+
 // lrtune 0.1 hashed all of its identity keys; today's ids hash only the values
 // that differ from the defaults. Ids that are not 0.1 hashes ("run", the id
 // of a `lrtune train` run) stay as they are.
@@ -73,6 +84,8 @@ std::map<std::string, std::string> v1_id_map(Db& db) {
   while (q.step()) {
     const std::string id = q.text(0);
     const json config = parse_or_fail(q.text(1), "config of trial " + id, db);
+    if (!config.is_object())
+      throw StoreError(db.path() + ": corrupt config of trial " + id + " (not a JSON object)");
     out[id] = v01_trial_id(config) == id ? identity_hash(v01_identity(config)) : id;
   }
   return out;
@@ -113,9 +126,8 @@ void migrate_from_v1(Db& db) {
   Stmt s(db, "SELECT name, description, spec, trial_ids, updated_at FROM study_v1");
   if (s.step()) {
     std::vector<std::string> trial_ids;
-    for (const auto& id : parse_or_fail(s.text(3), "study trial list", db))
-      trial_ids.push_back(ids.count(id.get<std::string>()) ? ids.at(id.get<std::string>())
-                                                           : id.get<std::string>());
+    for (const auto& id : parse_string_list(s.text(3), "study trial list", db))
+      trial_ids.push_back(ids.count(id) ? ids.at(id) : id);
     Stmt(db, "INSERT INTO studies (study_id, name, description, spec, trial_ids, declared,"
              " created_at, updated_at) VALUES (1, ?, ?, ?, ?, 1, ?5, ?5)")
         .bind(1, s.text(0)).bind(2, s.text(1))
@@ -134,7 +146,7 @@ void migrate_from_v1(Db& db) {
              " created_at) SELECT seq, 1, ?, label, config, repeat_index, epochs_total, status,"
              " host, pid, started_at, ended_at, heartbeat_at, error, attempts, info, created_at"
              " FROM trials_v1 WHERE seq = ?")
-        .bind(1, ids.at(q.text(1))).bind(2, q.integer(0)).run();
+        .bind(1, migrated_id(ids, q.text(1), db)).bind(2, q.integer(0)).run();
   }
   db.exec("INSERT INTO epochs SELECT t.seq, e.epoch, e.lr, e.train_loss, e.train_acc, e.val_loss,"
           " e.val_acc, e.test_loss, e.test_acc, e.seconds, e.images_per_s FROM epochs_v1 e"
@@ -145,6 +157,18 @@ void migrate_from_v1(Db& db) {
 }
 
 }  // namespace
+
+std::vector<std::string> parse_string_list(const std::string& text, const std::string& what,
+                                           const Db& db) {
+  const json list = parse_or_fail(text, what, db);
+  std::vector<std::string> out;
+  if (list.is_array())
+    for (const auto& item : list)
+      if (item.is_string()) out.push_back(item.get<std::string>());
+  if (!list.is_array() || out.size() != list.size())
+    throw StoreError(db.path() + ": corrupt " + what + " (not a list of trial ids)");
+  return out;
+}
 
 void open_schema(Db& db) {
   Transaction tx(db);

@@ -63,8 +63,7 @@ class SqliteStore final : public Store {
     q.bind(1, study_id_);
     if (!q.step()) return std::nullopt;
     StudyInfo info{q.text(0), q.text(1), parse_json(q.text(2), "study spec", db_.path()), {}};
-    info.trial_ids = parse_json(q.text(3), "study trial list", db_.path())
-                         .get<std::vector<std::string>>();
+    info.trial_ids = sqlite::parse_string_list(q.text(3), "study trial list", db_);
     return info;
   }
 

@@ -114,17 +114,25 @@ void open_archive(const std::string& path, torch::serialize::InputArchive& archi
   }
 }
 
-std::int64_t checkpoint_epoch(const std::string& path) {
-  torch::serialize::InputArchive archive;
-  c10::IValue stored_config;
+// The completed epochs an open archive records: one whole number, at least 0.
+std::int64_t read_epoch(torch::serialize::InputArchive& archive, const std::string& path) {
   torch::Tensor epoch;
-  open_archive(path, archive, stored_config, torch::kCPU);
+  std::int64_t value = 0;
   try {
     archive.read("epoch", epoch);
-    return epoch.item<std::int64_t>();
+    value = epoch.item<std::int64_t>();
   } catch (const c10::Error& e) {
     throw DamagedCheckpointError(path, "no epoch: " + std::string(e.what_without_backtrace()));
   }
+  if (value < 0) throw DamagedCheckpointError(path, "epoch " + std::to_string(value));
+  return value;
+}
+
+std::int64_t checkpoint_epoch(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  c10::IValue stored_config;
+  open_archive(path, archive, stored_config, torch::kCPU);
+  return read_epoch(archive, path);
 }
 
 std::optional<LoadedCheckpoint> load_checkpoint(const std::string& path, torch::nn::Module& model,
@@ -135,7 +143,6 @@ std::optional<LoadedCheckpoint> load_checkpoint(const std::string& path, torch::
   if (!fs::exists(path, ec)) return std::nullopt;
   torch::serialize::InputArchive archive, model_archive, optim_archive;
   c10::IValue stored_config;
-  torch::Tensor epoch;
   open_archive(path, archive, stored_config, device);
   if (!stored_config.isString() || !same_identity(stored_config.toStringRef(), cfg))
     throw StoreError(path + ": checkpoint was made with a different configuration; " +
@@ -144,7 +151,6 @@ std::optional<LoadedCheckpoint> load_checkpoint(const std::string& path, torch::
   try {
     archive.read("model", model_archive);
     archive.read("optimizer", optim_archive);
-    archive.read("epoch", epoch);
     model.load(model_archive);
     optimizer.load(optim_archive);
     c10::IValue schedule;
@@ -155,7 +161,7 @@ std::optional<LoadedCheckpoint> load_checkpoint(const std::string& path, torch::
   }
   if (out.schedule_state.is_discarded())
     throw DamagedCheckpointError(path, "schedule state is not JSON");
-  out.epoch = epoch.item<std::int64_t>();
+  out.epoch = read_epoch(archive, path);
   return out;
 }
 

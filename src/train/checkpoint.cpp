@@ -102,6 +102,13 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   write_file_atomically(path, bytes.data(), bytes.size());
 }
 
+// Why LibTorch refused an archive. Its reader throws c10::Error and also
+// other std::exceptions (torch::jit::ObjectAttributeError for a missing entry).
+std::string torch_reason(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  return c10_error ? c10_error->what_without_backtrace() : e.what();
+}
+
 // Opens the verified archive and reads the identity it was made with.
 void open_archive(const std::string& path, torch::serialize::InputArchive& archive,
                   c10::IValue& stored_config, const torch::Device& device) {
@@ -109,8 +116,8 @@ void open_archive(const std::string& path, torch::serialize::InputArchive& archi
   try {
     archive.load_from(bytes.data(), bytes.size(), device);
     archive.read("config", stored_config);
-  } catch (const c10::Error& e) {
-    throw DamagedCheckpointError(path, "unreadable: " + std::string(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw DamagedCheckpointError(path, "unreadable: " + torch_reason(e));
   }
 }
 
@@ -121,8 +128,8 @@ std::int64_t read_epoch(torch::serialize::InputArchive& archive, const std::stri
   try {
     archive.read("epoch", epoch);
     value = epoch.item<std::int64_t>();
-  } catch (const c10::Error& e) {
-    throw DamagedCheckpointError(path, "no epoch: " + std::string(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw DamagedCheckpointError(path, "no epoch: " + torch_reason(e));
   }
   if (value < 0) throw DamagedCheckpointError(path, "epoch " + std::to_string(value));
   return value;
@@ -156,8 +163,8 @@ std::optional<LoadedCheckpoint> load_checkpoint(const std::string& path, torch::
     c10::IValue schedule;
     if (archive.try_read("schedule", schedule) && schedule.isString())
       out.schedule_state = nlohmann::json::parse(schedule.toStringRef(), nullptr, false);
-  } catch (const c10::Error& e) {
-    throw DamagedCheckpointError(path, std::string(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw DamagedCheckpointError(path, torch_reason(e));
   }
   if (out.schedule_state.is_discarded())
     throw DamagedCheckpointError(path, "schedule state is not JSON");

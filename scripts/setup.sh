@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything lrtune needs to build, test and run on Debian 12.
 # `--bench` adds what the benchmarks in bench/ need: Debian's Python PyTorch (the
-# same LibTorch 1.13 as libtorch-dev) for bench/reference/.
+# same LibTorch 1.13 as libtorch-dev) for bench/reference/. `--fuzz` adds clang
+# and libFuzzer for scripts/fuzz.sh (docs/fuzzing.md).
 # Idempotent: packages already present are left as they are.
 set -euo pipefail
 
@@ -25,14 +26,25 @@ packages=(
   python3-optuna          # tests: Optuna 3.1 loads `lrtune export optuna` journals
   python3-matplotlib python3-sklearn  # tests: Optuna's plots (param importances fit a forest)
 )
-if [[ ${1:-} == --bench ]]; then
-  packages+=(
-    python3-torch python3-numpy  # bench/reference/epoch_bench.py: PyTorch on the same libtorch_cpu.so
-  )
-elif [[ $# -gt 0 ]]; then
-  echo "usage: scripts/setup.sh [--bench]" >&2
-  exit 2
-fi
+for option in "$@"; do
+  case $option in
+    --bench)
+      packages+=(
+        python3-torch python3-numpy  # bench/reference/epoch_bench.py: PyTorch on the same libtorch_cpu.so
+      )
+      ;;
+    --fuzz)
+      packages+=(
+        clang-14 libfuzzer-14-dev  # scripts/fuzz.sh: libFuzzer programs of fuzz/ (ASan, UBSan)
+        libomp-14-dev              # OpenMP for clang (the build's -fopenmp)
+      )
+      ;;
+    *)
+      echo "usage: scripts/setup.sh [--bench] [--fuzz]" >&2
+      exit 2
+      ;;
+  esac
+done
 # Debian's nodejs comes without npm; a NodeSource nodejs brings its own.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

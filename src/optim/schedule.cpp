@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/errors.h"
 #include "core/kind_table.h"
 
 namespace lrtune {
@@ -55,6 +56,13 @@ std::unique_ptr<Schedule> rate_function(std::function<double(std::int64_t, std::
 void register_schedule(ScheduleKind kind) { kinds().add(std::move(kind)); }
 
 std::unique_ptr<Schedule> make_schedule(const TrainConfig& cfg, const ScheduleContext& ctx) {
+  // Kinds count steps as epoch * steps_per_epoch + step, in int64 and in
+  // doubles: a run must have no more steps than a double holds exactly.
+  constexpr std::int64_t kMaxSteps = std::int64_t{1} << 53;
+  if (ctx.steps_per_epoch > 0 && ctx.epochs > kMaxSteps / ctx.steps_per_epoch)
+    throw ConfigError("epochs: " + std::to_string(ctx.epochs) + " epochs of " +
+                      std::to_string(ctx.steps_per_epoch) +
+                      " steps are more steps than a schedule can count (2^53)");
   auto schedule = kinds().get(cfg.schedule).make(cfg, ctx);
   const double warmup_steps = cfg.warmup_epochs * static_cast<double>(ctx.steps_per_epoch);
   if (warmup_steps <= 0) return schedule;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/errors.h"
 #include "optim/schedule.h"
 
 namespace lrtune {
@@ -98,6 +99,19 @@ TEST(Schedule, ResumeAtAnyStepGivesTheSameRate) {
     for (int64_t s = 0; s < 7; ++s) straight.push_back(learning_rate(c, e, s, 7));
   for (int64_t k = 41; k >= 0; k -= 5)
     EXPECT_DOUBLE_EQ(learning_rate(c, k / 7, k % 7, 7), straight[k]);
+}
+
+// Kinds count steps as epoch * steps_per_epoch + step: a run too long for that
+// (an epochs value no validation bounded) is refused, not overflowed.
+TEST(Schedule, RefusesMoreStepsThanItCanCount) {
+  for (const char* kind : {"constant", "cosine", "onecycle", "cyclic"}) {
+    TrainConfig c;
+    c.schedule = kind;
+    c.epochs = INT64_MAX;
+    EXPECT_THROW(make_schedule(c, {c.epochs, 352}), ConfigError) << kind;
+    c.epochs = (std::int64_t{1} << 53) / 352;
+    EXPECT_NO_THROW(make_schedule(c, {c.epochs, 352})) << kind;
+  }
 }
 
 }  // namespace

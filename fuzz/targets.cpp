@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "data/cifar10.h"
+#include "optim/schedule.h"
 #include "report/escape.h"
 #include "store/store.h"
 #include "study/study_file.h"
@@ -137,6 +139,27 @@ int fuzz_cifar10(const std::uint8_t* data, std::size_t size) {
   return 0;
 }
 
+namespace {
+
+// The schedule a run of a valid configuration builds gives finite,
+// non-negative rates (and momenta) at the run's edges and middle.
+void check_schedule(const TrainConfig& cfg) {
+  const std::int64_t images = cfg.train_subset > 0 ? cfg.train_subset : 50000 - cfg.val_size;
+  const std::int64_t steps = std::max<std::int64_t>(
+      1, images / cfg.batch_size + (images % cfg.batch_size != 0 ? 1 : 0));
+  const auto schedule = make_schedule(cfg, ScheduleContext{cfg.epochs, steps});
+  for (const std::int64_t epoch : {std::int64_t{0}, cfg.epochs / 2, cfg.epochs - 1})
+    for (const std::int64_t step : {std::int64_t{0}, steps / 2, steps - 1}) {
+      const double lr = schedule->lr(epoch, step);
+      const std::string where = "epoch " + std::to_string(epoch) + " step " + std::to_string(step);
+      FUZZ_CHECK(std::isfinite(lr) && lr >= 0, "lr " + std::to_string(lr) + " at " + where);
+      if (const auto m = schedule->momentum(epoch, step))
+        FUZZ_CHECK(std::isfinite(*m) && *m >= 0, "momentum at " + where);
+    }
+}
+
+}  // namespace
+
 int fuzz_config(const std::uint8_t* data, std::size_t size) {
   register_kinds_once();
   const std::string path = write_input("config.toml", text_of(data, size));
@@ -150,6 +173,7 @@ int fuzz_config(const std::uint8_t* data, std::size_t size) {
     again.validate("config.json");
     FUZZ_CHECK(to_json(again) == to_json(cfg), "config changed through JSON");
     FUZZ_CHECK(identity_json(again) == identity_json(cfg), "identity changed through JSON");
+    check_schedule(cfg);
   });
   return 0;
 }

@@ -18,9 +18,10 @@ accuracies must match exactly (timing columns are ignored).
 Kill modes (each run N times; a control run without a kill comes first):
   group       the whole process group, at a random moment within the
               reference run's duration
-  worker      one worker process only, at a random moment after the first
-              worker starts, within the time the reference's workers ran; the
-              study command carries on (or the rerun finishes its trial)
+  worker      one worker process only, at a random moment of the training
+              (after the k-th checkpoint write, k random, plus a random part
+              of an epoch); the study command carries on (or the rerun
+              finishes its trial)
   early       the whole group within the first second after the start
   checkpoint  the whole group while a checkpoint is being written: as soon
               as the k-th trials/*/checkpoint.pt.tmp of the run appears (k
@@ -262,23 +263,52 @@ kill_group_at() {
   if sleep_until "$t0" "$1" && kill -9 -- "-$pid" 2>/dev/null; then missed=0; fi
 }
 
-# Kills one worker at a random moment of the time the reference's workers
-# ran, counted from when this run's first worker appears (the start-up before
-# varies more than the training).
+# Returns when the k-th checkpoint write of the run begins (a new
+# trials/*/checkpoint.pt.tmp; a write takes 10-30 ms here, and the poll is
+# every 2 ms), setting `tmp` to it; 1 if the run ends first.
+await_write() {
+  local dir=$1 k=$2 hits seen=0 before=$'\n' now
+  shopt -s nullglob
+  while alive; do
+    hits=("$dir"/trials/*/checkpoint.pt.tmp)
+    now=$'\n'
+    for tmp in "${hits[@]}"; do
+      now+=$tmp$'\n'
+      [[ $before == *$'\n'$tmp$'\n'* ]] && continue
+      ((++seen == k)) && { shopt -u nullglob; return 0; }
+    done
+    before=$now
+    read -r -t 0.002 -u "$nap_fd" _ || true  # sleeps 2 ms without a process
+  done
+  shopt -u nullglob
+  return 1
+}
+
+# Kills one worker at a random moment of the training: after the k-th
+# checkpoint write (k random, 0 = the first worker's start, at most the
+# reference's writes less one) plus a random part of the reference's mean
+# epoch time, so the moment follows the run's progress, not the clock.
 kill_worker() {
-  local t_w
-  rand_below $((work_to - work_from + 1))
-  what="one worker $(ms_to_s "$r")s after the first started"
+  local dir=$1 k t_k epoch_ms
+  epoch_ms=$(((work_to - work_from) * 2 / ref_rows + 1))  # 2 workers
+  rand_below $((ref_rows > 1 ? ref_rows - 1 : 1))
+  k=$r
+  rand_below "$epoch_ms"
+  what="one worker ${r}ms after checkpoint write $k of $ref_rows"
   missed=1
-  while alive && find_workers && ((${#workers[@]} == 0)); do sleep 0.02; done
-  t_w=$(now_ms)
-  sleep_until "$t_w" "$r" || return 0
+  if ((k)); then
+    await_write "$dir" "$k" || return 0
+  else
+    while alive && find_workers && ((${#workers[@]} == 0)); do sleep 0.02; done
+  fi
+  t_k=$(now_ms)
+  sleep_until "$t_k" "$r" || return 0
   while alive; do  # none may be running at that moment: the next one, then
     find_workers
     if ((${#workers[@]})); then
       rand_below ${#workers[@]}
       if kill -9 "${workers[r]}" 2>/dev/null; then
-        what="worker ${workers[r]} at $(ms_to_s $(($(now_ms) - t0)))s"
+        what+=": worker ${workers[r]} at $(ms_to_s $(($(now_ms) - t0)))s"
         missed=0
         return 0
       fi
@@ -288,34 +318,18 @@ kill_worker() {
 }
 
 # Kills the group during the k-th checkpoint write of the run (k random, out
-# of the reference's one write per epoch row): polls for new
-# trials/*/checkpoint.pt.tmp files every 2 ms (a write takes 10-30 ms here)
-# and kills on the k-th one seen.
+# of the reference's one write per epoch row).
 kill_checkpoint() {
-  local dir=$1 hits h seen=0 before=$'\n' now
+  local dir=$1 k
   rand_below "$ref_rows"
-  local k=$((r + 1))
+  k=$((r + 1))
   what="checkpoint write $k of $ref_rows"
   missed=1
-  shopt -s nullglob
-  while alive; do
-    hits=("$dir"/trials/*/checkpoint.pt.tmp)
-    now=$'\n'
-    for h in "${hits[@]}"; do
-      now+=$h$'\n'
-      [[ $before == *$'\n'$h$'\n'* ]] && continue
-      if ((++seen == k)); then
-        kill -9 -- "-$pid" 2>/dev/null || break
-        h=${h%/*}
-        what+=" at $(ms_to_s $(($(now_ms) - t0)))s (trial ${h##*/})"
-        missed=0
-        break 2
-      fi
-    done
-    before=$now
-    read -r -t 0.002 -u "$nap_fd" _ || true  # sleeps 2 ms without a process
-  done
-  shopt -u nullglob
+  await_write "$dir" "$k" || return 0
+  kill -9 -- "-$pid" 2>/dev/null || return 0
+  tmp=${tmp%/*}
+  what+=" at $(ms_to_s $(($(now_ms) - t0)))s (trial ${tmp##*/})"
+  missed=0
 }
 
 # --- comparing exports ---------------------------------------------------------
@@ -382,7 +396,7 @@ say "seed $seed (reproduce: scripts/chaos.sh --runs $runs --seed $seed --modes $
 say "working folder $work"
 
 # The reference run, watched for when its workers run: work_from and work_to
-# (ms after the start) bound the moments of the worker and checkpoint modes.
+# (ms after the start) give the worker mode its mean epoch time.
 t0=$(now_ms)
 start_study "$work/reference" "$work/reference.log"
 work_from='' work_to=''

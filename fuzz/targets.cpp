@@ -35,15 +35,14 @@ namespace lrtune::fuzz {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// Aborts, naming the condition and `what`, when `cond` is false.
+#define FUZZ_CHECK(cond, what) \
+  ((cond) ? (void)0 : ::lrtune::fuzz::fail(std::string(#cond) + ": " + (what), __FILE__, __LINE__))
+
 [[noreturn]] void fail(const std::string& what, const char* file, int line) {
   std::fprintf(stderr, "fuzz check failed at %s:%d: %s\n", file, line, what.c_str());
   std::abort();
 }
-
-#define FUZZ_CHECK(cond, what)                                                  \
-  do {                                                                          \
-    if (!(cond)) ::lrtune::fuzz::fail(std::string(#cond) + ": " + (what), __FILE__, __LINE__); \
-  } while (0)
 
 namespace {
 

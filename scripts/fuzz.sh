@@ -38,7 +38,10 @@ options=(-max_total_time="$seconds" -timeout=10 -print_final_stats=1 -artifact_p
 # its unpickler reserves a string's declared length (up to 4 GiB) before reading
 # it (the short read that follows is a DamagedCheckpointError), and its zip
 # reader leaks a few kB when an archive is refused.
-[[ $target == checkpoint ]] && options+=(-malloc_limit_mb=4500 -rss_limit_mb=5000 -detect_leaks=0)
+if [[ $target == checkpoint ]]; then
+  options+=(-malloc_limit_mb=4500 -rss_limit_mb=5000 -detect_leaks=0)
+  export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0  # nor at exit
+fi
 # New inputs go to the first folder (the working corpus); the kept ones are only read.
 status=0 started=$SECONDS
 "$build/fuzz/${target}_fuzz" "${options[@]}" "$corpus" "fuzz/regressions/$target" 2>&1 | tee "$log" \

@@ -113,15 +113,17 @@ int finish_run(const RegisteredStudy& r, Store& store, TrialSource& source, cons
 }
 
 int run_study(const RunArgs& a) {
-  install_stop_handlers();
   if (a.jobs < 1) throw ConfigError("--jobs: must be >= 1");
   const Overrides overrides = overrides_of(a);
   check_study_precision(a.precision, a.device, a.file, overrides);
-  if (a.dry_run) {
+  if (a.dry_run) {  // nothing to save: Ctrl-C and SIGTERM end it at once
     for (const auto& t : expand_study(read_study_file(a.file), overrides).trials)
       say(t.id + "  " + t.label);
     return 0;
   }
+  // From here a first signal stops the workers at their next safe point; one
+  // during registration (a transaction) is seen by the scheduler's first poll.
+  install_stop_handlers();
   RegisteredStudy r = register_study(a.file, overrides, a.out);
   const auto cores = static_cast<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()));
   WorkerSettings ws;

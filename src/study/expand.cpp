@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/format.h"
 #include "core/identity.h"
 #include "core/provenance.h"
 
@@ -60,7 +61,59 @@ std::string make_label(const std::string& sweep, const std::vector<std::string>&
   return label.empty() ? "base" : label;
 }
 
+std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
+  if (a != 0 && b > UINT64_MAX / a) return UINT64_MAX;
+  return a * b;
+}
+
+std::uint64_t sweep_points(const Sweep& s) {
+  std::uint64_t n = 1;
+  for (const auto& [key, values] : s.grid) n = saturating_mul(n, values.size());
+  for (const auto& group : s.zips) n = saturating_mul(n, group.front().second.size());
+  return n;
+}
+
+// "sweep 'lr': 10 x 10 x 100" for each sweep, so the user sees where the size comes from.
+std::string size_breakdown(const Study& study) {
+  std::string out;
+  for (std::size_t i = 0; i < study.sweeps.size(); ++i) {
+    const Sweep& s = study.sweeps[i];
+    std::string factors;
+    for (const auto& [key, values] : s.grid)
+      factors += (factors.empty() ? "" : " x ") + std::to_string(values.size()) + " " + key;
+    for (const auto& group : s.zips)
+      factors += (factors.empty() ? "" : " x ") + std::to_string(group.front().second.size()) +
+                 " " + group.front().first + "+...";
+    out += (out.empty() ? "" : "; ") + std::string("sweep[") + std::to_string(i + 1) + "]" +
+           (s.name.empty() ? "" : " '" + s.name + "'") + ": " +
+           (factors.empty() ? "1" : factors);
+  }
+  if (study.repeats > 1) out += (out.empty() ? "" : "; ") + std::string("times ") +
+                                std::to_string(study.repeats) + " repeats";
+  return out;
+}
+
+void check_size(const Study& study) {
+  const std::uint64_t n = count_points(study);
+  if (n <= kMaxStudyPoints) return;
+  throw ConfigError(study.file + ": the study has " +
+                    (n == UINT64_MAX ? std::string("more than 10^19") : format_count(double(n))) +
+                    " points (" + size_breakdown(study) + "); lrtune runs at most " +
+                    format_count(double(kMaxStudyPoints)) +
+                    " per study. Use fewer values per key, or split the grid into several "
+                    "study files (docs/studies.md)");
+}
+
 }  // namespace
+
+std::uint64_t count_points(const Study& study) {
+  std::uint64_t n = study.sweeps.empty() ? 1 : 0;
+  for (const auto& s : study.sweeps) {
+    const std::uint64_t k = sweep_points(s);
+    n = k > UINT64_MAX - n ? UINT64_MAX : n + k;
+  }
+  return saturating_mul(n, static_cast<std::uint64_t>(std::max<std::int64_t>(1, study.repeats)));
+}
 
 json Overrides::to_json() const {
   json j = json::object();
@@ -86,6 +139,7 @@ std::string label_value(const TrainConfig& cfg, const std::string& key) {
 }
 
 Expansion expand_study(const Study& study, const Overrides& overrides) {
+  check_size(study);
   TrainConfig base;
   apply_json(base, study.base, study.file + ": base");
   std::vector<Sweep> sweeps = study.sweeps;

@@ -40,9 +40,19 @@ struct Expansion {
   std::vector<std::string> ids() const;
 };
 
+// The most points a study may have (docs/studies.md): each point is a trial to
+// train, and expanding one costs about 4 KB, so a larger grid is a mistake to
+// report, not a run to start.
+constexpr std::uint64_t kMaxStudyPoints = 10000;
+
+// How many points the study has (sweeps' products times repeats), counted
+// without expanding them; saturates at UINT64_MAX.
+std::uint64_t count_points(const Study& study);
+
 // Expands sweeps (grid crossed, zip groups moved together, each crossed with
 // the rest) and repeats (seeds seed, seed+1, ...). Every trial's configuration
-// is validated; errors name the study file and the trial's label.
+// is validated; errors name the study file and the trial's label. A study of
+// more than kMaxStudyPoints points is refused before anything is expanded.
 Expansion expand_study(const Study& study, const Overrides& overrides = {});
 
 // 16 hex digits: FNV-1a 64 of identity_json(cfg), the result-changing keys

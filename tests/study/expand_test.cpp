@@ -193,5 +193,47 @@ TEST(StudyInfo, KeepsFileOverridesAndPoints) {
   EXPECT_EQ(info.spec["swept_keys"][0], "lr");
 }
 
+// A grid of `keys` keys with `values` values each (lr, momentum, ... distinct numbers).
+json wide_grid(int keys, int values) {
+  const char* names[] = {"lr", "momentum", "weight_decay", "val_size", "batch_size", "seed",
+                         "epochs", "train_subset"};
+  json grid = json::object();
+  for (int k = 0; k < keys; ++k) {
+    json list = json::array();
+    for (int v = 0; v < values; ++v) list.push_back(k < 3 ? 0.001 * (v + 1) : 1000 + v);
+    grid[names[k % 8]] = list;
+  }
+  return {{"name", "wide"}, {"sweep", {{{"grid", grid}}}}};
+}
+
+TEST(StudyExpand, PointsAreCountedWithoutExpandingThem) {
+  EXPECT_EQ(count_points(study_of({{"name", "one"}})), 1u);
+  EXPECT_EQ(count_points(study_of(wide_grid(6, 10))), 1000000u);
+  json two = wide_grid(2, 10);
+  two["sweep"].push_back({{"zip", {{"lr", {0.1, 0.2, 0.3}}, {"momentum", {0.0, 0.5, 0.9}}}}});
+  two["repeats"] = 3;
+  EXPECT_EQ(count_points(study_of(two)), (100u + 3u) * 3u);
+  EXPECT_EQ(count_points(study_of(wide_grid(8, 400))), UINT64_MAX);  // 400^8 > 2^64
+}
+
+TEST(StudyExpand, AGridAboveTheLimitIsRefusedNamingItsSize) {
+  // 10^6 points took 28 s and 3.8 GB to expand; counted first, it is refused at once.
+  const std::string msg = config_error([] { expand_study(study_of(wide_grid(6, 10))); });
+  EXPECT_THAT(msg, HasSubstr("s.toml: the study has 1,000,000 points"));
+  EXPECT_THAT(msg, HasSubstr("(sweep[1]: 10 batch_size x 10 lr x 10 momentum x 10 seed x 10 val_size x 10 weight_decay)"));
+  EXPECT_THAT(msg, HasSubstr("at most 10,000 per study"));
+  EXPECT_THAT(config_error([] { expand_study(study_of(wide_grid(8, 400))); }),
+              HasSubstr("more than 10^19 points"));
+}
+
+TEST(StudyExpand, AGridAtTheLimitExpands) {
+  json doc = wide_grid(2, 100);
+  EXPECT_EQ(count_points(study_of(doc)), kMaxStudyPoints);
+  EXPECT_EQ(expand_study(study_of(doc)).trials.size(), kMaxStudyPoints);
+  doc["repeats"] = 2;
+  EXPECT_THAT(config_error([&] { expand_study(study_of(doc)); }),
+              HasSubstr("20,000 points (sweep[1]: 100 lr x 100 momentum; times 2 repeats)"));
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -113,6 +113,28 @@ std::string gnuplot_string(const std::string& s) {
   return "'" + substitute(clean_text(s), [](char c) { return c == '\'' ? "''" : nullptr; }) + "'";
 }
 
+std::string escape_svg_cdata_ends(const std::string& svg) {
+  static const std::string kOpen = "<![CDATA[", kEnd = "]]>";
+  std::string out;
+  out.reserve(svg.size());
+  std::size_t i = 0;
+  while (i < svg.size()) {
+    const std::size_t open = svg.find(kOpen, i), end = svg.find(kEnd, i);
+    if (end == std::string::npos) break;
+    if (open < end) {  // a CDATA section: copied as it is, up to and including its end
+      const std::size_t close = svg.find(kEnd, open + kOpen.size());
+      const std::size_t stop = close == std::string::npos ? svg.size() : close + kEnd.size();
+      out.append(svg, i, stop - i);
+      i = stop;
+      continue;
+    }
+    out.append(svg, i, end - i).append("]]&gt;");
+    i = end + kEnd.size();
+  }
+  if (i < svg.size()) out.append(svg, i, std::string::npos);
+  return out;
+}
+
 std::string json_for_script(const nlohmann::json& j) {
   return substitute(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                     [](char c) -> const char* {

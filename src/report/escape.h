@@ -17,6 +17,11 @@ std::string markdown_cell(const std::string& s);    // one table cell: | * _ ` [
 std::string csv_field(const std::string& s);        // RFC 4180 quoting when needed
 std::string gnuplot_string(const std::string& s);   // a single-quoted gnuplot literal
 
+// An SVG file as gnuplot writes it, made well-formed XML: gnuplot escapes '<'
+// and '&' in text but not '>', so a label holding "]]>" (which XML forbids in
+// text) would break the file; each one outside a CDATA section becomes "]]&gt;".
+std::string escape_svg_cdata_ends(const std::string& svg);
+
 // JSON to embed inside <script type="application/json">: '<', '>' and '&'
 // are written as \u escapes, so no string can close the element.
 std::string json_for_script(const nlohmann::json& j);

@@ -10,6 +10,7 @@
 
 #include "report/error.h"
 #include "report/escape.h"
+#include "core/files.h"
 #include "core/process.h"
 
 namespace lrtune::report {
@@ -82,10 +83,18 @@ std::int64_t last_epoch(const std::vector<Series>& series) {
   return last;
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw ReportError("cannot write " + path.string());
+// Checked writes (a full disk is an error, never a truncated figure).
+void write_text(const fs::path& path, const std::string& text) { write_text_atomically(path, text); }
+
+// gnuplot's SVG text keeps '>' as it is; a label holding "]]>" needs escaping.
+void repair_svg_files(const fs::path& root) {
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (entry.path().extension() != ".svg" || !entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (svg.find("]]>") == std::string::npos) continue;
+    write_text(entry.path(), escape_svg_cdata_ends(svg));
+  }
 }
 
 std::string series_data(const Series& s) {
@@ -212,6 +221,7 @@ void run_gnuplot(const std::string& dir, const std::string& script) {
   if (r.exit_code != 0)
     throw ReportError("gnuplot failed (" + describe_exit(r.wait_status) + ") drawing " +
                       root.string() + "; its last words: " + file_tail(log, 600));
+  repair_svg_files(root);
 }
 
 std::string figure_legend(const Series& s) {

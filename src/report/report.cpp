@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/files.h"
 #include "core/provenance.h"
 #include "report/assets.h"
 #include "report/error.h"
@@ -28,12 +29,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw ReportError("cannot write " + path.string());
-}
+// Written whole or not at all; the error says why in errno's words (a full disk, ...).
+void write_file(const fs::path& path, const std::string& text) { write_text_atomically(path, text); }
 
 std::string utc_now() {
   std::time_t t = std::time(nullptr);

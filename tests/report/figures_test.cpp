@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "report/error.h"
+#include "report/escape.h"
 #include "report/figures.h"
 #include "report/series.h"
 #include "report/study.h"
@@ -111,6 +112,31 @@ TEST_F(ReportFigures, ScriptAndDataStayBesideTheFigures) {
   std::string data = test::read_file(dir.path() / "gnuplot" / "series_0.dat");
   // Epoch 2 of the two lr=0.1 seeds: val .55 and .60 -> mean .575, band .55-.60.
   EXPECT_THAT(data, HasSubstr("\n2 0.575 0.55 0.6 "));
+}
+
+// gnuplot writes '>' unescaped in SVG text, and XML forbids "]]>" there.
+TEST(ReportFiguresSvg, ALabelHoldingACdataEndStillParses) {
+  if (!have("gnuplot") || !have("xmllint")) GTEST_SKIP() << "gnuplot or xmllint not installed";
+  auto store = test::fabricated_study();
+  store->add("c", "x ]]> y", RunStatus::done, 5, {{0.5, 0.5}});
+  const StudyData d = load_study(*store, "runs/]]>");
+  test::TempDir dir;
+  write_figures(d.series, figure_specs(3), d.name, dir.str());
+  for (const auto& f : figure_specs(3)) {
+    const fs::path svg = dir.path() / (f.id + ".svg");
+    std::string out;
+    EXPECT_EQ(test::run_command("xmllint --noout '" + svg.string() + "'", &out), 0) << out;
+    EXPECT_THAT(test::read_file(svg), HasSubstr("x ]]&gt; y")) << f.id;
+  }
+}
+
+TEST(ReportEscape, CdataEndsAreEscapedOutsideCdataSections) {
+  EXPECT_EQ(escape_svg_cdata_ends("<t>a ]]> b ]]></t>"), "<t>a ]]&gt; b ]]&gt;</t>");
+  EXPECT_EQ(escape_svg_cdata_ends("<s><![CDATA[ x > y ]]></s><t>]]></t>"),
+            "<s><![CDATA[ x > y ]]></s><t>]]&gt;</t>");
+  EXPECT_EQ(escape_svg_cdata_ends("no end > here"), "no end > here");
+  EXPECT_EQ(escape_svg_cdata_ends("<![CDATA[ unclosed ]]"), "<![CDATA[ unclosed ]]");
+  EXPECT_EQ(escape_svg_cdata_ends(""), "");
 }
 
 TEST(ReportFiguresScript, QuotesLabelsAndMarksDivergence) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "cli/commands.h"
+#include "cli/folders.h"
 #include "data/cifar10.h"
 #include "data/download.h"
 
@@ -24,7 +25,7 @@ RunFn setup_data(CLI::App& sub) {
       download_cifar10(folder, *quiet);
       std::cout << "CIFAR-10 ready in " << folder << "\n";
     }
-    const Cifar10 data = load_cifar10(folder);
+    const Cifar10 data = load_data_with_warnings(folder);
     auto counts = torch::bincount(data.train.labels, {}, 10);
     auto test_counts = torch::bincount(data.test.labels, {}, 10);
     std::cout << folder << ": " << data.train.size() << " training images, " << data.test.size()

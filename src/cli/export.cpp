@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/folders.h"
 #include "core/errors.h"
 #include "report/optuna.h"
 #include "report/tensorboard.h"
@@ -24,13 +25,7 @@ struct Format {
   RunFn run;
 };
 
-std::unique_ptr<Store> open_results(const std::string& dir) {
-  const fs::path db = fs::path(dir) / "results.sqlite";
-  if (!fs::is_regular_file(db))
-    throw StoreError(dir + ": no results.sqlite here; give a folder made by `lrtune study run` "
-                           "or `lrtune train`");
-  return open_sqlite_store(db.string());
-}
+std::unique_ptr<Store> open_results(const std::string& dir) { return open_results_folder(dir); }
 
 struct TensorBoardArgs {
   std::vector<std::string> dirs;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/folders.h"
 #include "cli/config_flags.h"
 #include "cli/console.h"
 #include "core/errors.h"
@@ -126,7 +127,7 @@ int run_lr_find(LrFindArgs& a) {
   const auto tests = variants(a);
   Console console;
   const int threads = apply_threads(tests.front().cfg.threads);
-  const Cifar10 data = load_cifar10(resolve_data_dir(tests.front().cfg.data));
+  const Cifar10 data = load_data_with_warnings(resolve_data_dir(tests.front().cfg.data));
   std::error_code ec;
   fs::create_directories(a.out, ec);
   if (ec) throw StoreError(a.out + ": cannot create: " + ec.message());

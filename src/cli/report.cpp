@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
+#include "cli/folders.h"
 #include "core/errors.h"
 #include "report/report.h"
 #include "store/store.h"
@@ -24,11 +26,7 @@ struct ReportArgs {
 };
 
 std::unique_ptr<Store> open_results(const std::string& dir) {
-  std::filesystem::path db = std::filesystem::path(dir) / "results.sqlite";
-  if (!std::filesystem::is_regular_file(db))
-    throw StoreError(dir + ": no results.sqlite here; give a folder made by `lrtune study run` "
-                           "or `lrtune train` (or an `lrtune lr-find` folder, with lr-find.json)");
-  return open_sqlite_store(db.string());
+  return open_results_folder(dir, "an `lrtune lr-find` folder, with lr-find.json");
 }
 
 int run_report(const ReportArgs& args) {
@@ -38,6 +36,9 @@ int run_report(const ReportArgs& args) {
   opts.zoom_epochs = args.zoom_epochs;
   opts.figures = !args.no_figures;
   opts.out = args.out;
+  if (opts.dirs.empty())
+    throw FlagError("report: no folder given; name one or more study, run or lr-find folders "
+                    "(lrtune report studies-out/NAME [...] --out DIR)");
   if (opts.out.empty()) {
     if (opts.dirs.size() != 1 || !opts.compare.empty())
       throw ConfigError("report: --out is needed with several folders or --compare");

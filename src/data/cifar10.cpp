@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "core/format.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
@@ -23,6 +24,9 @@ constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
 // The whole file, checked to be whole records; DataError naming it otherwise.
 std::vector<unsigned char> read_records(const std::string& path) {
   std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw DataError(path + ": is a folder; a CIFAR-10 binary batch file of that name belongs "
+                    "there (did an archive unpack one level too deep?)");
   if (!fs::is_regular_file(path, ec))
     throw DataError(path + ": file not found (expected a CIFAR-10 binary batch file)");
   const auto bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
@@ -98,6 +102,11 @@ Cifar10 load_cifar10(const std::string& dir) {
     const std::vector<unsigned char> raw = read_records(path);
     hash = fingerprint_file(hash, name, raw);
     LabelledImages part = decode(raw, path);
+    if (part.size() != kOfficialImagesPerFile)
+      data.warnings.push_back(path + ": " + format_count(static_cast<double>(part.size())) +
+                              " images; the official CIFAR-10 files hold " +
+                              format_count(static_cast<double>(kOfficialImagesPerFile)) +
+                              " each (a truncated copy, or a subset made on purpose?)");
     if (k == 6) {
       data.test = std::move(part);
       break;

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -23,7 +24,12 @@ struct Cifar10 {
   // any folder on any machine; another copy (re-encoded, reordered) another.
   // Kept in each run's provenance, not in a trial's identity.
   std::string fingerprint;
+  // One line per file whose image count differs from the official 10,000
+  // ("DIR/data_batch_3.bin: 9,999 images; ..."): read, but worth a warning.
+  std::vector<std::string> warnings;
 };
+
+constexpr std::int64_t kOfficialImagesPerFile = 10000;
 
 constexpr std::int64_t kRecordBytes = 1 + 3 * 32 * 32;
 

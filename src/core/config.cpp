@@ -88,7 +88,8 @@ const std::vector<OwnKey>& own_keys() {
       own("seed", &C::seed, "", "random seed (init, split, order, augmentation, dropout)",
           at_least(0)),
       own("device", &C::device, "", "cpu|cuda|auto", {}, false),
-      own("threads", &C::threads, "", "CPU threads for LibTorch (0 = all cores; at most 1024)",
+      own("threads", &C::threads, "", "CPU threads for LibTorch, fixed; 0 = up to all cores, fewer while fewer train faster "
+          "on a busy machine (at most 1024)",
           in_range(0, kMaxThreads),
           false),
       own("data", &C::data, "",
@@ -104,6 +105,17 @@ const OwnKey* find_own(const std::string& key) {
   return nullptr;
 }
 
+// A whole number beyond int64: an unsigned one above INT64_MAX, or one so large
+// that the parser kept it as a float.
+bool too_large(const json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX);
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    return std::isfinite(d) && std::floor(d) == d && std::abs(d) >= 9.2e18;
+  }
+  return false;
+}
+
 // `v` converted to the key's type (an integral float is an integer, an integer
 // is a number), or a ConfigError naming the key.
 json normalize(const KeySpec& spec, const json& v, const std::string& source) {
@@ -113,11 +125,14 @@ json normalize(const KeySpec& spec, const json& v, const std::string& source) {
       if (!v.is_number()) fail(source, key, "expected a number, got " + v.dump());
       return v.get<double>();
     case KeyType::integer: {
-      if (v.is_number_integer()) return v.get<std::int64_t>();
+      if (v.is_number_integer() && !too_large(v)) return v.get<std::int64_t>();
       if (v.is_number_float()) {
         const double d = v.get<double>();
         if (std::floor(d) == d && std::abs(d) < 9.2e18) return static_cast<std::int64_t>(d);
       }
+      if (too_large(v))
+        fail(source, key, "got " + v.dump() + ", too large for a 64-bit integer (at most " +
+                              std::to_string(INT64_MAX) + ")");
       fail(source, key, "expected an integer, got " + v.dump());
     }
     case KeyType::boolean:
@@ -130,8 +145,8 @@ json normalize(const KeySpec& spec, const json& v, const std::string& source) {
       if (!v.is_array()) fail(source, key, "expected a list of integers, got " + v.dump());
       json list = json::array();
       for (const auto& e : v) {
-        if (!e.is_number_integer())
-          fail(source, key, "expected a list of integers, got " + v.dump());
+        if (!e.is_number_integer() || too_large(e))
+          fail(source, key, "expected a list of integers (64-bit), got " + v.dump());
         list.push_back(e.get<std::int64_t>());
       }
       return list;

@@ -1,3 +1,4 @@
+// Files written whole or not at all, every write, fsync, close and rename checked.
 #include "core/files.h"
 
 #include <fcntl.h>
@@ -13,12 +14,22 @@ namespace lrtune {
 namespace fs = std::filesystem;
 namespace {
 
-// The error for a failed write of `file`, errno's words last; the partial
-// temporary file `tmp` is removed first.
-[[noreturn]] void fail(const fs::path& file, const fs::path& tmp, int err) {
+// errno's words, and for a refusal what to look at.
+std::string reason(int err) {
+  std::string text = std::strerror(err);
+  if (err == EPERM || err == EACCES || err == EROFS)
+    text += " (the file or its folder is read-only, on a read-only disk, or immutable: "
+            "`lsattr` shows an 'i'; make it writable and run the command again)";
+  return text;
+}
+
+// The error for a failed write (`what`: "cannot write", "cannot replace") of
+// `file`; the temporary file `tmp` is removed first.
+[[noreturn]] void fail(const fs::path& file, const fs::path& tmp, int err,
+                       const char* what = "cannot write") {
   std::error_code ec;
   fs::remove(tmp, ec);
-  const std::string msg = file.string() + ": cannot write: " + std::strerror(err);
+  const std::string msg = file.string() + ": " + what + ": " + reason(err);
   if (err == ENOSPC || err == EDQUOT) throw NoSpaceError(msg);
   throw StoreError(msg);
 }
@@ -48,12 +59,7 @@ void write_file_atomically(const fs::path& path, const void* data, std::size_t s
   if (!err && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && !err) err = errno;
   if (err) fail(path, tmp, err);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw StoreError(path.string() + ": cannot replace: " + ec.message());
-  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, tmp, errno, "cannot replace");
 }
 
 }  // namespace lrtune

@@ -24,7 +24,9 @@ Declarations& table() {
   return d;
 }
 
+// A bound as a user writes it: "0", "1024", "0.5" (never "0.0").
 std::string number_text(double v) {
+  if (std::floor(v) == v && std::abs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   json j = v;
   return j.dump();
 }

@@ -1,3 +1,4 @@
+// Atomic file writes: whole or nothing, temporaries removed, errors that say why.
 #include "core/files.h"
 
 #include <filesystem>
@@ -32,6 +33,29 @@ TEST(Files, MissingFolderIsAStoreErrorNamingTheFile) {
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("a.json"), std::string::npos) << e.what();
   }
+}
+
+// An immutable file (chattr +i) cannot be replaced: the message says why in
+// errno's words and what to do, and the temporary file is gone.
+TEST(Files, ReplacingAnImmutableFileSaysWhyAndHow) {
+  test::TempDir tmp;
+  const fs::path file = tmp.path() / "metrics.csv";
+  write_text_atomically(file, "epoch\n1\n");
+  std::string out;
+  if (test::run_command("chattr +i '" + file.string() + "'", &out) != 0)
+    GTEST_SKIP() << "chattr +i not allowed here: " << out;
+  std::string message;
+  try {
+    write_text_atomically(file, "epoch\n1\n2\n");
+  } catch (const StoreError& e) {
+    message = e.what();
+  }
+  test::run_command("chattr -i '" + file.string() + "'", &out);
+  EXPECT_EQ(message, file.string() + ": cannot replace: Operation not permitted (the file or its "
+                     "folder is read-only, on a read-only disk, or immutable: `lsattr` shows an "
+                     "'i'; make it writable and run the command again)");
+  EXPECT_EQ(test::read_file(file), "epoch\n1\n");
+  EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
 }
 
 // A full disk: the error says so (errno's words), and the temporary file that

@@ -9,13 +9,7 @@ namespace lrtune {
 namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::count;
-using test::lines_of;
-using test::lrtune;
-using test::stored_epochs;
-using test::damage;
-using test::remove_database;
-using test::expect_same_results;
+using namespace test;  // support/recovery_support.h
 namespace fs = std::filesystem;
 
 struct DamagedCheckpoint : test::RecoveryFixture {};

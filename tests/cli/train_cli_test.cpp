@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/process.h"
+#include "support/background_run.h"
 #include "support/test_support.h"
 
 namespace lrtune {
@@ -22,7 +23,8 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-std::string lrtune(const std::string& args) { return test::lrtune_binary() + " " + args; }
+using test::Background;
+using test::lrtune;
 
 std::vector<std::string> lines_of(const fs::path& file) {
   std::ifstream in(file);
@@ -106,47 +108,6 @@ TEST_F(CliFixture, RunDirectoryHoldsConfigMetricsDatabaseAndCheckpoint) {
   EXPECT_THAT(out, HasSubstr("already finished"));
   EXPECT_EQ(lines_of(dir / "metrics.csv").size(), 3u);
 }
-
-// `lrtune train ARGS` in the background, its output read line by line. With
-// `hold_at` > 0 it stops for good once that epoch's row is recorded and
-// before its checkpoint is written (LRTUNE_TEST_HOLD_AT_EPOCH): a known
-// moment to find it at, with no race against the clock.
-class Background {
- public:
-  Background(const std::string& args, int hold_at) {
-    const std::string env = "LRTUNE_TEST_HOLD_AT_EPOCH=" + std::to_string(hold_at);
-    pipe_ = popen(("exec env " + env + " " + lrtune(args) + " 2>&1").c_str(), "r");
-  }
-  ~Background() {
-    if (pid_ > 0 && pipe_) kill(pid_, SIGKILL);  // a failed test leaves nothing running
-    if (pipe_) pclose(pipe_);
-  }
-  // Reads up to the "holding at epoch" line and returns the process id it
-  // names; 0 when the output ended without it.
-  pid_t wait_until_held() {
-    char buf[4096];
-    while (pipe_ && std::fgets(buf, sizeof buf, pipe_)) {
-      const std::string line = buf;
-      output_ += line;
-      const auto at = line.find("holding at epoch");
-      if (at != std::string::npos) return pid_ = std::stoi(line.substr(line.rfind("process ") + 8));
-    }
-    return 0;
-  }
-  // kill -9, then the wait status.
-  int kill_hard() {
-    kill(pid_, SIGKILL);
-    const int status = pclose(pipe_);
-    pipe_ = nullptr;
-    return status;
-  }
-  const std::string& output() const { return output_; }
-
- private:
-  FILE* pipe_ = nullptr;
-  pid_t pid_ = 0;
-  std::string output_;
-};
 
 TEST_F(CliFixture, ResumeAfterKillNineEqualsUninterruptedRun) {
   const std::string flags = tiny_flags() + " --epochs 5 --warmup-epochs 1 --schedule multistep --milestones 3";

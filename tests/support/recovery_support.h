@@ -12,12 +12,11 @@
 #include <gtest/gtest.h>
 
 #include "store/store.h"
+#include "support/background_run.h"
 #include "support/test_support.h"
 
 namespace lrtune::test {
 namespace fs = std::filesystem;
-
-inline std::string lrtune(const std::string& args) { return lrtune_binary() + " " + args; }
 
 inline std::vector<std::string> lines_of(const fs::path& file) {
   std::ifstream in(file);
@@ -43,43 +42,6 @@ inline void damage(const fs::path& file) {
 inline void remove_database(const fs::path& dir) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(dir / ("results.sqlite" + std::string(suffix)));
 }
-
-// `lrtune train ARGS` in the background, held once epoch `hold_at`'s row is
-// recorded and before its checkpoint is written (LRTUNE_TEST_HOLD_AT_EPOCH).
-class Background {
- public:
-  Background(const std::string& args, int hold_at) {
-    const std::string env = "LRTUNE_TEST_HOLD_AT_EPOCH=" + std::to_string(hold_at);
-    pipe_ = popen(("exec env " + env + " " + lrtune(args) + " 2>&1").c_str(), "r");
-  }
-  ~Background() {
-    if (pid_ > 0 && pipe_) kill(pid_, SIGKILL);
-    if (pipe_) pclose(pipe_);
-  }
-  bool wait_until_held() {
-    char buf[4096];
-    while (pipe_ && std::fgets(buf, sizeof buf, pipe_)) {
-      const std::string line = buf;
-      output_ += line;
-      if (line.find("holding at epoch") != std::string::npos) {
-        pid_ = std::stoi(line.substr(line.rfind("process ") + 8));
-        return true;
-      }
-    }
-    return false;
-  }
-  void kill_hard() {
-    kill(pid_, SIGKILL);
-    pclose(pipe_);
-    pipe_ = nullptr;
-  }
-  const std::string& output() const { return output_; }
-
- private:
-  FILE* pipe_ = nullptr;
-  pid_t pid_ = 0;
-  std::string output_;
-};
 
 struct RecoveryFixture : ::testing::Test {
   TempDir tmp;

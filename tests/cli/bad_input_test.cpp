@@ -13,6 +13,7 @@ namespace lrtune {
 namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct BadInput : ::testing::Test {
@@ -61,7 +62,7 @@ TEST_F(BadInput, UnknownFlagIsOneLineWithUsageStatus) {
 TEST_F(BadInput, AbsurdThreadCountsAreRefusedBeforeTraining) {
   std::string text;
   EXPECT_EQ(run("train --threads 100000 --epochs 1 --out '" + out.string() + "'", &text), 1);
-  EXPECT_THAT(text, HasSubstr("threads: must be in [0.0, 1024.0], got 100000"));
+  EXPECT_THAT(text, HasSubstr("threads: must be in [0, 1024], got 100000"));
   EXPECT_FALSE(fs::exists(out / "checkpoint.pt"));
 }
 
@@ -74,6 +75,68 @@ TEST_F(BadInput, StudyNamedAfterTheCurrentOrParentFolderIsRefused) {
     EXPECT_FALSE(fs::exists(tmp.path() / "results.sqlite"));
     EXPECT_FALSE(fs::exists(tmp.path() / "studies-out" / "results.sqlite"));
   }
+}
+
+TEST_F(BadInput, MessagesNameTheRealProblem) {
+  std::string text;
+  // --epochs -1 is about epochs, not about warmup_epochs measured against it.
+  EXPECT_EQ(run("train --epochs -1 --out '" + out.string() + "'", &text), 1);
+  EXPECT_THAT(text, StartsWith("lrtune: error: configuration: epochs: must be > 0, got -1"));
+  // A seed beyond 64 bits is too large, not negative.
+  EXPECT_EQ(run("train --seed 12345678901234567890 --out '" + out.string() + "'", &text), 1);
+  EXPECT_THAT(text, HasSubstr("seed: got 12345678901234567890, too large for a 64-bit integer"));
+  EXPECT_THAT(text, Not(HasSubstr(">= 0")));
+  // report with no folder at all: a usage error that says what to give.
+  EXPECT_EQ(run("report", &text), 2);
+  EXPECT_THAT(text, StartsWith("lrtune: error: report: no folder given"));
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(BadInput, AFolderWhereABatchFileBelongsIsNamedAsOne) {
+  const fs::path data = tmp.path() / "data";
+  test::write_tiny_cifar(data, 20, 20);
+  fs::remove(data / "data_batch_3.bin");
+  fs::create_directories(data / "data_batch_3.bin" / "data_batch_3.bin");
+  std::string text;
+  EXPECT_EQ(run("data check --data '" + data.string() + "'", &text), 1);
+  EXPECT_THAT(text, HasSubstr("data_batch_3.bin: is a folder; a CIFAR-10 binary batch file"));
+}
+
+TEST_F(BadInput, ShortBatchFilesAreReadWithAWarningNamingFileAndCount) {
+  const fs::path data = tmp.path() / "data";
+  test::write_tiny_cifar(data, 20, 30);
+  std::string text;
+  EXPECT_EQ(run("data check --data '" + data.string() + "'", &text), 0);
+  for (int k = 1; k <= 5; ++k)
+    EXPECT_THAT(text, HasSubstr("warning: " + (data / ("data_batch_" + std::to_string(k) +
+                                                       ".bin")).string() +
+                                ": 20 images; the official CIFAR-10 files hold 10,000 each"));
+  EXPECT_THAT(text, HasSubstr("test_batch.bin: 30 images"));
+  EXPECT_THAT(text, HasSubstr("100 training images, 30 test images"));
+  EXPECT_EQ(run("train --data '" + data.string() + "' --epochs 1 --val-size 20 --out '" +
+                    out.string() + "'", &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("data_batch_1.bin: 20 images; the official"));
+}
+
+TEST_F(BadInput, AHugeGridIsRefusedBeforeItIsExpanded) {
+  // 20^8 = 2.56e10 points: expanded first, it would take hours and all memory.
+  const fs::path file = tmp.path() / "huge.toml";
+  std::ofstream f(file);
+  f << "name = \"huge\"\n[[sweep]]\ngrid = { ";
+  const char* keys[] = {"lr", "momentum", "weight_decay", "seed", "batch_size", "val_size",
+                        "epochs", "train_subset"};
+  for (int k = 0; k < 8; ++k) {
+    f << (k ? ", " : "") << keys[k] << " = [";
+    for (int v = 1; v <= 20; ++v) f << (v > 1 ? ", " : "") << v * 10;
+    f << "]";
+  }
+  f << " }\n";
+  f.close();
+  std::string text;
+  EXPECT_EQ(run("study run '" + file.string() + "' --dry-run", &text), 1);
+  EXPECT_THAT(text, HasSubstr("the study has 25,600,000,000 points"));
+  EXPECT_THAT(text, HasSubstr("lrtune runs at most 10,000 per study"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ int run_study(const RunArgs& a) {
   ws.ids = r.expansion.ids();  // this version of the study file, even if another run changes it
   ws.threads = a.threads_per_job > 0 ? a.threads_per_job
                                      : std::max<std::int64_t>(1, cores / a.jobs);
+  ws.adapt_threads = a.threads_per_job == 0;  // the default count yields to a busy machine
   ws.device = a.device;
   ws.data = a.data;
   ws.precision = a.precision;
@@ -261,7 +262,8 @@ CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--threads-per-job", ra->threads_per_job,
-                  "LibTorch threads per worker (default: cores / jobs, at least 1)")
+                  "LibTorch threads per worker, fixed (default: cores / jobs, at least 1, "
+                  "and fewer while fewer train faster on a busy machine)")
       ->check(CLI::Range(std::int64_t{1}, kMaxThreads));
   run->add_option("--device", ra->device, "cpu|cuda|auto (default: the study file's)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
@@ -288,6 +290,7 @@ CLI::App* add_worker_command(CLI::App& sub, const std::shared_ptr<WorkerArgs>& w
   worker->add_option("--dir", wa->settings.dir)->required();
   worker->add_option("--trials", wa->trials);
   worker->add_option("--threads", wa->settings.threads);
+  worker->add_flag("--adapt-threads", wa->settings.adapt_threads);
   worker->add_option("--device", wa->settings.device);
   worker->add_option("--data", wa->settings.data);
   worker->add_option("--pack", wa->settings.pack);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/folders.h"
 #include "cli/config_flags.h"
 #include "cli/console.h"
 #include "cli/run_recovery.h"
@@ -275,9 +276,13 @@ int run_train(const TrainArgs& a) {
   const std::string device = resolve_device(cfg.device);
   const int threads = apply_threads(cfg.threads);
   const std::string data_dir = resolve_data_dir(cfg.data);
-  const Cifar10 data = load_cifar10(data_dir);
+  const Cifar10 data = load_data_with_warnings(data_dir);
   const auto tb = live_tensorboard(a, dir);
   Console console;
+  set_thread_change_log([&console](const std::string& line) { console.line(line, false); });
+  struct LogScope {  // the console goes with this function; so does the log into it
+    ~LogScope() { set_thread_change_log(nullptr); }
+  } log_scope;
   console.line("CIFAR-10: " + std::to_string(data.train.size()) + " training + " +
                    std::to_string(data.test.size()) + " test images from " + data_dir, false);
 
@@ -295,7 +300,10 @@ int run_train(const TrainArgs& a) {
       if (!(store = open_run_store(dir, cfg))) return 0;
     }
     std::cout << version_line() << "\nrun directory: " << dir.string() << "\ndevice " << device
-              << ", " << threads << " threads\nconfiguration:\n" << describe_config(cfg);
+              << ", " << threads
+              << (cfg.threads == 0 && threads > 1 ? " threads (fewer while fewer train faster)"
+                                                  : " threads")
+              << "\nconfiguration:\n" << describe_config(cfg);
     if (resuming) warn_if_other_data(dir, data);
     return train_run(*store, dir, cfg, data, console, tb.get(), epochs_done);
   } catch (...) {

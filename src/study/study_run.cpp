@@ -55,6 +55,7 @@ std::vector<std::string> worker_command(const std::string& binary, const WorkerS
                                    "--heartbeat-every", std::to_string(s.timing.heartbeat_every_s),
                                    "--pack", std::to_string(s.pack), "--precision", s.precision};
   if (!trials.empty()) args.insert(args.end(), {"--trials", trials});
+  if (s.adapt_threads) args.push_back("--adapt-threads");
   if (!s.device.empty()) args.insert(args.end(), {"--device", s.device});
   if (!s.data.empty()) args.insert(args.end(), {"--data", s.data});
   return args;
@@ -91,7 +92,8 @@ std::unique_ptr<TorchPackRunner> prepare_runner(Store& store, TrialSource& sourc
                     : default_pack_size(s.device.empty()
                                             ? config.value("device", std::string("auto"))
                                             : s.device);
-  auto runner = std::make_unique<TorchPackRunner>(TorchRunnerOptions{s.threads, s.device, s.data},
+  auto runner = std::make_unique<TorchPackRunner>(TorchRunnerOptions{s.threads, s.device, s.data,
+                                                                     s.adapt_threads},
                                                   s.precision);
   runner->prepare(config);
   return runner;
@@ -102,6 +104,7 @@ std::unique_ptr<TorchPackRunner> prepare_runner(Store& store, TrialSource& sourc
 int run_worker_process(const WorkerSettings& s,
                        const std::function<void(const std::string&)>& log) {
   install_stop_handlers();
+  set_thread_change_log(log);
   auto store = open_study_store(s.dir);
   std::unique_ptr<TrialSource> source;
   std::unique_ptr<TorchPackRunner> runner;

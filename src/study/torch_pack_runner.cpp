@@ -35,7 +35,7 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
   std::vector<TrainConfig> configs;
   std::vector<std::string> checkpoints;
   for (const auto& t : trials) configs.push_back(trial_config(t, opts_));
-  if (!threads_used_) threads_used_ = apply_threads(configs[0].threads);
+  if (!threads_used_) threads_used_ = apply_threads(configs[0].threads, opts_.adapt_threads);
   const std::string device = resolve_device(configs[0].device);
   const Cifar10& data = data_.get(resolve_data_dir(configs[0].data));
   if (precision_ == "bf16" && !packable(configs[0]))

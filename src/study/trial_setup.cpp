@@ -23,7 +23,7 @@ const Cifar10& DataCache::get(const std::string& dir) {
 
 int prepare_worker(const TorchRunnerOptions& opts, const nlohmann::json& first_config,
                    DataCache& data) {
-  const int threads = apply_threads(opts.threads);
+  const int threads = apply_threads(opts.threads, opts.adapt_threads);
   TrainConfig cfg;
   apply_json(cfg, first_config, "trial configuration");
   data.get(resolve_data_dir(opts.data.empty() ? cfg.data : opts.data));

@@ -19,6 +19,7 @@ struct TorchRunnerOptions {
   std::int64_t threads = 0;  // LibTorch threads of this worker (0 = all cores)
   std::string device;        // "" = each trial's own setting
   std::string data;          // "" = each trial's own setting, else $LRTUNE_DATA, ...
+  bool adapt_threads = false;  // up to `threads`, fewer while fewer train faster
 };
 
 // One data set in memory per worker, reloaded only when a trial names another.

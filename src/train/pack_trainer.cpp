@@ -23,6 +23,7 @@
 #include "train/pack_checkpoint.h"
 #include "train/seed_streams.h"
 #include "train/session.h"
+#include "train/threads.h"
 
 namespace lrtune {
 namespace {
@@ -233,6 +234,7 @@ bool PackTrainer::train_steps(std::int64_t epoch, PackMeter& meter, std::vector<
       if (!any) return false;
       in_epoch = active_mask(epoch);
     }
+    const Stopwatch step_clock;
     const std::int64_t begin = step * batch;
     const Batch b = batches_->train(begin, std::min(n_train, begin + batch));
     optimizer_->zero_grad();
@@ -248,6 +250,7 @@ bool PackTrainer::train_steps(std::int64_t epoch, PackMeter& meter, std::vector<
     torch::where(stepping, loss, torch::zeros_like(loss)).sum().backward();
     optimizer_->step(lr_table[step], stepping);
     meter.add(loss, logits, b.labels);
+    if (device_.is_cpu()) after_training_step(step_clock.seconds(), b.labels.size(0) * K);
     if (hooks_.on_log && clock.seconds() - last_report >= kProgressEverySeconds) {
       last_report = clock.seconds();
       const auto losses = meter.mean_loss();

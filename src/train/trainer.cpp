@@ -75,13 +75,6 @@ std::string progress_line(const TrainConfig& cfg, std::int64_t epoch, std::int64
 
 }  // namespace
 
-int apply_threads(std::int64_t threads) {
-  int n = threads > 0 ? static_cast<int>(threads)
-                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(n);
-  return n;
-}
-
 std::string resolve_device(const std::string& device) {
   const bool cuda = torch::cuda::is_available();
   if (device == "cuda" && !cuda)
@@ -120,6 +113,7 @@ struct SingleSession::State {
   // One optimizer step on batch `step` of the epoch begun, at rate `lr`; the
   // batch goes into the meter. Returns the batch's mean loss.
   torch::Tensor train_step(std::int64_t step, double lr, std::optional<double> momentum) {
+    const Stopwatch step_clock;
     optimizer->set_lr(lr);
     if (momentum) optimizer->set_momentum(*momentum);
     const std::int64_t begin = step * cfg.batch_size;
@@ -133,6 +127,8 @@ struct SingleSession::State {
     loss.backward();
     optimizer->torch().step();
     meter.add(loss, logits, y);
+    if (device.is_cpu())  // on a GPU the step is asynchronous: its time here means nothing
+      after_training_step(step_clock.seconds(), batch.labels.size(0));
     return loss;
   }
 

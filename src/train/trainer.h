@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "data/cifar10.h"
 #include "train/session.h"
+#include "train/threads.h"
 
 namespace lrtune {
 
@@ -62,9 +63,6 @@ class SingleSession final : public TrainingSession {
 // every epoch (atomically) and resuming from it if it exists.
 RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
                         const std::string& checkpoint_path, const TrainHooks& hooks);
-
-// Sets LibTorch's thread count (0 = all cores); returns the count used.
-int apply_threads(std::int64_t threads);
 
 // "cpu" or "cuda" for cfg.device ("auto" picks cuda when available); throws
 // ConfigError when cuda is asked for and absent.

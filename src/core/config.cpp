@@ -16,6 +16,18 @@
 namespace lrtune {
 namespace {
 
+// More epochs than anyone trains; keeps epochs x steps per epoch (the
+// schedule's step count) far from int64's end.
+constexpr std::int64_t kMaxEpochs = 1000000;
+
+std::function<std::optional<std::string>(const nlohmann::json&)> epochs_check() {
+  return [](const nlohmann::json& v) -> std::optional<std::string> {
+    if (auto wrong = positive()(v)) return wrong;
+    if (!v.is_number() || v.get<double>() <= static_cast<double>(kMaxEpochs)) return std::nullopt;
+    return "must be at most 1,000,000, got " + v.dump();
+  };
+}
+
 using json = nlohmann::json;
 
 [[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
@@ -76,7 +88,8 @@ const std::vector<OwnKey>& own_keys() {
           in_range(0, FLT_MAX)),
       own("warmup_epochs", &C::warmup_epochs, "epochs",
           "linear warm-up length (fractions allowed), 0 = off", at_least(0)),
-      own("epochs", &C::epochs, "epochs", "number of training epochs", positive()),
+      own("epochs", &C::epochs, "epochs", "number of training epochs (at most 1,000,000)",
+          epochs_check()),
       own("batch_size", &C::batch_size, "images", "training batch size", positive()),
       own("eval_batch_size", &C::eval_batch_size, "images", "evaluation batch size (speed only)",
           positive(), /*identity=*/false),

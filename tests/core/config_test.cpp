@@ -43,6 +43,17 @@ TEST(Config, ValidateNamesSourceAndKey) {
   EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("unknown device 'tpu'"));
 }
 
+// An epoch count no one trains would overflow the schedule's step count.
+TEST(Config, EpochsAreBetweenOneAndAMillion) {
+  TrainConfig c;
+  c.epochs = 1000000;
+  EXPECT_NO_THROW(c.validate());
+  c.epochs = 1000001;
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("epochs: must be at most 1,000,000, got 1000001"));
+  c.epochs = 0;
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("epochs: must be > 0, got 0"));
+}
+
 TEST(Config, ApplyJsonRejectsUnknownKeysAndWrongTypes) {
   TrainConfig c;
   EXPECT_THAT(error_of([&] { apply_json(c, {{"learning_rate", 0.1}}, "f.toml"); }),

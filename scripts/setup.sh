@@ -23,7 +23,8 @@ packages=(
   protobuf-compiler       # protoc: generates them at build time; tests decode events with it
   libboost-dev            # Boost.CRC: CRC-32C of event-file records
   python3-crcmod          # tests: an independent CRC-32C check of event files
-  python3-optuna          # tests: Optuna 3.1 loads `lrtune export optuna` journals
+  python3-optuna          # tests: Optuna 3.1 loads `lrtune export optuna` journals, and its TPE estimator
+  python3-scipy           # tests: scipy's truncated normal, the reference density of that estimator
   python3-matplotlib python3-sklearn  # tests: Optuna's plots (param importances fit a forest)
 )
 for option in "$@"; do

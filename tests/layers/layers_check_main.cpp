@@ -1,4 +1,4 @@
-// Linked with lrtune_core, lrtune_store and lrtune_report alone (every object
+// Linked with lrtune_core, lrtune_store, lrtune_report and lrtune_search alone (every object
 // of them), so it builds only while those layers stay free of LibTorch. As a
 // test it also uses one thing of each: a store in a temporary file, a status
 // table over it, and the version line.
@@ -11,6 +11,7 @@
 
 #include "core/provenance.h"
 #include "report/escape.h"
+#include "search/pruner.h"
 #include "store/store.h"
 
 int main() {
@@ -42,6 +43,10 @@ int main() {
     rc = 1;
   }
   fs::remove_all(dir);
-  if (rc == 0) std::cout << "core, store and report link without LibTorch\n";
+  if (lrtune::search::percentile({1, 2, 3, 4}, 50) != 2.5) {
+    std::cerr << "percentile is wrong\n";
+    rc = 1;
+  }
+  if (rc == 0) std::cout << "core, store, report and search link without LibTorch\n";
   return rc;
 }

@@ -1,0 +1,85 @@
+// Stored trials as samplers and pruners see them (see history.h).
+#include "search/history.h"
+
+#include <cmath>
+#include <limits>
+
+namespace lrtune::search {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+double epoch_loss(const EpochMetrics& m, const SearchSpec& spec) {
+  return spec.maximize() ? -m.val_acc : m.val_loss;
+}
+
+std::optional<double> trial_objective(const std::vector<EpochMetrics>& epochs,
+                                      const SearchSpec& spec) {
+  if (epochs.empty()) return std::nullopt;
+  const auto value = [&](const EpochMetrics& m) { return spec.maximize() ? m.val_acc : m.val_loss; };
+  if (spec.at_last) {
+    const double v = value(epochs.back());
+    return std::isnan(v) ? std::nullopt : std::optional<double>(v);
+  }
+  std::optional<double> best;
+  for (const auto& m : epochs) {
+    const double v = value(m);
+    if (std::isnan(v)) continue;
+    if (!best || (spec.maximize() ? v > *best : v < *best)) best = v;
+  }
+  return best;
+}
+
+std::optional<double> internal_of(const Param& p, const nlohmann::json& value) {
+  if (p.dist == Dist::choice) {
+    for (std::size_t i = 0; i < p.choices.size(); ++i)
+      if (p.choices[i] == value) return static_cast<double>(i);
+    return std::nullopt;
+  }
+  if (!value.is_number()) return std::nullopt;
+  const double x = value.get<double>();
+  const double slack = 1e-9 * std::max(1.0, std::abs(p.high));
+  if (x < p.low - slack || x > p.high + slack) return std::nullopt;
+  return x;
+}
+
+Curve curve_of(const std::vector<EpochMetrics>& epochs, RunStatus status, const SearchSpec& spec) {
+  Curve c;
+  for (const auto& m : epochs) c.loss.push_back(epoch_loss(m, spec));
+  c.complete = status == RunStatus::done;
+  return c;
+}
+
+std::optional<Observation> observation_of(const nlohmann::json& values, RunStatus status,
+                                          const std::vector<EpochMetrics>& epochs,
+                                          const SearchSpec& spec) {
+  if (status == RunStatus::failed) return std::nullopt;
+  Observation o;
+  for (const auto& p : spec.space) {
+    if (!values.contains(p.key)) continue;
+    if (const auto x = internal_of(p, values.at(p.key))) o.params[p.key] = *x;
+  }
+  using State = Observation::State;
+  switch (status) {
+    case RunStatus::done:
+    case RunStatus::diverged: {
+      o.state = State::complete;
+      const auto v = trial_objective(epochs, spec);
+      o.loss = v ? (spec.maximize() ? -*v : *v) : kInf;
+      break;
+    }
+    case RunStatus::pruned:
+    case RunStatus::stopped:
+      o.state = State::pruned;
+      o.last_epoch = epochs.empty() ? 0 : epochs.back().epoch;
+      o.last_loss = epochs.empty() ? kInf : epoch_loss(epochs.back(), spec);
+      break;
+    default:  // pending, running
+      o.state = State::running;
+  }
+  return o;
+}
+
+}  // namespace lrtune::search

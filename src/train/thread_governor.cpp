@@ -25,34 +25,25 @@ bool ThreadGovernor::record(double seconds, std::int64_t images) {
       return lose_probe(true);
     return false;
   }
-  window_seconds_ += seconds;
-  window_images_ += images;
-  const double rate = static_cast<double>(window_images_) / window_seconds_;
+  window_.add(seconds, images);
+  const double rate = window_.rate();
   if (probing_) {  // a try no faster than home from its first measured step ends now
     if (rate < o_.abort_below * settled_rate_) return lose_probe(true);
-    if (window_seconds_ < window_len_) return false;
-    window_seconds_ = 0;
-    window_images_ = 0;
+    if (window_.seconds < window_len_) return false;
+    window_ = {};
     return end_window(rate);
   }
   // Slow steps in a row at home: one alone is common (the first after an
   // evaluation), two mean the machine got busy.
-  if (static_cast<double>(images) < o_.drop * home_best_ * seconds) {
-    slow_seconds_ += seconds;
-    slow_images_ += images;
-  } else {
-    slow_seconds_ = 0;
-    slow_images_ = 0;
-  }
-  const bool dropped = slow_images_ > images;
-  if (window_seconds_ < window_len_ && !dropped) return false;
-  window_seconds_ = 0;
-  window_images_ = 0;
+  if (static_cast<double>(images) < o_.drop * home_best_ * seconds) slow_.add(seconds, images);
+  else slow_ = {};
+  const bool dropped = slow_.images > images;
+  if (window_.seconds < window_len_ && !dropped) return false;
+  window_ = {};
   window_len_ = o_.window_s;
   if (!dropped) return end_window(rate);
-  const double slow_rate = static_cast<double>(slow_images_) / slow_seconds_;
-  slow_seconds_ = 0;
-  slow_images_ = 0;
+  const double slow_rate = slow_.rate();
+  slow_ = {};
   return end_window(slow_rate);  // once busy, the steps before tell nothing
 }
 
@@ -100,10 +91,8 @@ bool ThreadGovernor::lose_probe(bool plainly) {
   if (drop_probe_) home_best_ = settled_rate_;  // busy, but home is still the best: the new normal
   drop_probe_ = false;
   skip_next_ = true;
-  window_seconds_ = 0;
-  window_images_ = 0;
-  slow_seconds_ = 0;
-  slow_images_ = 0;
+  window_ = {};
+  slow_ = {};
   return true;
 }
 

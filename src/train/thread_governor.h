@@ -67,10 +67,15 @@ class ThreadGovernor {
   double settled_rate_ = 0;  // the settled count's last window, img/s
   double home_best_ = 0;     // the settled count's best window since it became home
   double window_len_;        // first_window_s, then window_s
-  double window_seconds_ = 0;
-  std::int64_t window_images_ = 0;
-  double slow_seconds_ = 0;  // the latest steps at home below drop x home_best_, in a row
-  std::int64_t slow_images_ = 0;
+  // Training time and images over some steps.
+  struct Tally {
+    double seconds = 0;
+    std::int64_t images = 0;
+    void add(double s, std::int64_t n) { seconds += s, images += n; }
+    double rate() const { return static_cast<double>(images) / seconds; }
+  };
+  Tally window_;  // the current window
+  Tally slow_;    // the latest steps at home below drop x home_best_, in a row
   int adoptions_ = 0;
   std::string last_change_;
 };

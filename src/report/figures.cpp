@@ -24,12 +24,17 @@ constexpr const char* kDataDir = "gnuplot";
 // when a Markdown viewer shrinks the PNG to page width.
 constexpr const char* kCanvas = "size 1280,760 font 'DejaVu Sans,15' noenhanced linewidth 1.6";
 
-// The last `max_chars` characters of a text file ("" when unreadable).
-std::string file_tail(const fs::path& path, std::size_t max_chars) {
+// A whole file ("" when unreadable).
+std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string text = ss.str();
+  return ss.str();
+}
+
+// The last `max_chars` characters of a text file ("" when unreadable).
+std::string file_tail(const fs::path& path, std::size_t max_chars) {
+  const std::string text = read_text(path);
   return text.size() > max_chars ? text.substr(text.size() - max_chars) : text;
 }
 
@@ -83,17 +88,13 @@ std::int64_t last_epoch(const std::vector<Series>& series) {
   return last;
 }
 
-// Checked writes (a full disk is an error, never a truncated figure).
-void write_text(const fs::path& path, const std::string& text) { write_text_atomically(path, text); }
-
 // gnuplot's SVG text keeps '>' as it is; a label holding "]]>" needs escaping.
 void repair_svg_files(const fs::path& root) {
   for (const auto& entry : fs::directory_iterator(root)) {
     if (entry.path().extension() != ".svg" || !entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string svg = read_text(entry.path());
     if (svg.find("]]>") == std::string::npos) continue;
-    write_text(entry.path(), escape_svg_cdata_ends(svg));
+    write_text_atomically(entry.path(), escape_svg_cdata_ends(svg));
   }
 }
 
@@ -200,10 +201,11 @@ void write_figures(const std::vector<Series>& series, const std::vector<FigureSp
                    const std::string& subject, const std::string& dir) {
   fs::path root = fs::absolute(dir);
   fs::create_directories(root / kDataDir);
+  // Checked writes: a full disk is an error, never a truncated figure.
   for (std::size_t i = 0; i < series.size(); ++i)
-    write_text(root / data_file(i), series_data(series[i]));
-  write_text(root / kDataDir / "markers.dat", marker_data(series));
-  write_text(root / kDataDir / "figures.gp", gnuplot_script(series, figs, subject));
+    write_text_atomically(root / data_file(i), series_data(series[i]));
+  write_text_atomically(root / kDataDir / "markers.dat", marker_data(series));
+  write_text_atomically(root / kDataDir / "figures.gp", gnuplot_script(series, figs, subject));
   run_gnuplot(root.string(), std::string(kDataDir) + "/figures.gp");
 }
 

@@ -29,9 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Written whole or not at all; the error says why in errno's words (a full disk, ...).
-void write_file(const fs::path& path, const std::string& text) { write_text_atomically(path, text); }
-
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -228,7 +225,7 @@ ReportResult write_report(const ReportOptions& opts, const StoreOpener& open,
   for (const StudyData* s : shown) {
     fs::path dir = out / s->slug;
     fs::create_directories(dir);
-    write_file(dir / "trials.csv", trials_csv(s->trials));
+    write_text_atomically(dir / "trials.csv", trials_csv(s->trials));
     if (opts.figures) {
       say("report: drawing " + std::to_string(figs.size()) + " figures for " + s->name);
       write_figures(s->series, figs, s->name, dir.string());
@@ -246,10 +243,10 @@ ReportResult write_report(const ReportOptions& opts, const StoreOpener& open,
   result.markdown = (out / "report.md").string();
   result.html = (out / "index.html").string();
   result.studies = sections.folders;
-  write_file(result.markdown, md.str());
+  write_text_atomically(result.markdown, md.str());
   std::vector<const RangeFolder*> ranges;
   for (const auto& r : sections.ranges) ranges.push_back(&r);
-  write_file(result.html, html_page(shown, figs, generated, page_assets(), ranges));
+  write_text_atomically(result.html, html_page(shown, figs, generated, page_assets(), ranges));
   say("report: wrote " + result.markdown + " and " + result.html);
   return result;
 }

@@ -108,13 +108,17 @@ std::unique_ptr<Sampler> make_sampler(const SearchSpec& spec) {
   return std::make_unique<RandomSampler>(spec);
 }
 
+std::map<std::string, double> draw_all_uniform(const SearchSpec& spec, Rng& rng) {
+  std::map<std::string, double> out;
+  for (const auto& p : spec.space)
+    if (active(p, out, spec)) out[p.key] = draw_uniform(p, rng);
+  return out;
+}
+
 std::map<std::string, double> RandomSampler::sample(const std::vector<Observation>&,
                                                     std::uint64_t number) const {
   Rng rng(spec_.seed, number);
-  std::map<std::string, double> out;
-  for (const auto& p : spec_.space)
-    if (active(p, out, spec_)) out[p.key] = draw_uniform(p, rng);
-  return out;
+  return draw_all_uniform(spec_, rng);
 }
 
 std::size_t tpe_gamma(std::size_t n) {
@@ -241,12 +245,7 @@ std::map<std::string, double> TpeSampler::sample(const std::vector<Observation>&
   Rng rng(spec_.seed, number);
   std::size_t n = 0;  // finished trials: running ones are not results yet
   for (const auto& o : history) n += o.state != State::running;
-  std::map<std::string, double> out;
-  if (n < static_cast<std::size_t>(spec_.startup_trials)) {
-    for (const auto& p : spec_.space)
-      if (active(p, out, spec_)) out[p.key] = draw_uniform(p, rng);
-    return out;
-  }
+  if (n < static_cast<std::size_t>(spec_.startup_trials)) return draw_all_uniform(spec_, rng);
   // Rank: complete trials by loss, then pruned ones (longer first, then by
   // their last loss), then running ones (the constant liar: worst of all).
   struct Key {
@@ -278,6 +277,7 @@ std::map<std::string, double> TpeSampler::sample(const std::vector<Observation>&
     }
     return v;
   };
+  std::map<std::string, double> out;
   for (const auto& p : spec_.space) {
     if (!active(p, out, spec_)) continue;
     const ParzenEstimator l(p, values_of(below, p.key)), g(p, values_of(above, p.key));

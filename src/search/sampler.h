@@ -53,6 +53,9 @@ class Sampler {
 // the steps or whole numbers; a choice's index).
 double draw_uniform(const Param& p, Rng& rng);
 
+// Every key of the space drawn so (conditional keys only when they hold).
+std::map<std::string, double> draw_all_uniform(const SearchSpec& spec, Rng& rng);
+
 // Whether `p` is searched given the keys drawn before it.
 bool active(const Param& p, const std::map<std::string, double>& drawn, const SearchSpec& spec);
 

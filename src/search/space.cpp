@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/config.h"
-#include "core/errors.h"
+#include "core/keys.h"
 
 namespace lrtune::search {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 using json = nlohmann::json;
 
 [[noreturn]] void fail(const std::string& file, const std::string& where, const std::string& what) {
-  throw ConfigError(file + ": " + where + ": " + what);
+  KeyCheck{file}.fail(where, what);  // "file: where: what", as every key error
 }
 
 std::string join(const std::vector<std::string>& words) {

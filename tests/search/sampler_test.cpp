@@ -170,24 +170,29 @@ double synthetic_loss(const std::map<std::string, double>& d) {
   return a * a + 4 * b * b;
 }
 
-std::vector<double> run_search(const Sampler& sampler, int trials) {
+// `trials` trials drawn one after the other, each scored by synthetic_loss.
+std::vector<Observation> run_search(const Sampler& sampler, int trials) {
   std::vector<Observation> history;
-  std::vector<double> losses;
   for (int n = 0; n < trials; ++n) {
     Observation o;
     o.params = sampler.sample(history, static_cast<std::uint64_t>(n));
     o.loss = synthetic_loss(o.params);
-    losses.push_back(o.loss);
     history.push_back(o);
   }
-  return losses;
+  return history;
+}
+
+std::vector<double> losses_of(const std::vector<Observation>& history) {
+  std::vector<double> out;
+  for (const auto& o : history) out.push_back(o.loss);
+  return out;
 }
 
 TEST(Tpe, ConcentratesOnTheGoodRegion) {
   int tpe_wins = 0;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    const auto tpe = run_search(TpeSampler(spec_of("tpe", seed)), 60);
-    const auto rnd = run_search(RandomSampler(spec_of("random", seed)), 60);
+    const auto tpe = losses_of(run_search(TpeSampler(spec_of("tpe", seed)), 60));
+    const auto rnd = losses_of(run_search(RandomSampler(spec_of("random", seed)), 60));
     // The last 30 trials: TPE samples near the optimum far more often.
     const auto near = [](const std::vector<double>& l) {
       return std::count_if(l.begin() + 30, l.end(), [](double x) { return x < 0.25; });
@@ -200,20 +205,10 @@ TEST(Tpe, ConcentratesOnTheGoodRegion) {
 
 TEST(Tpe, TheSameHistoryGivesTheSameDraw) {
   const TpeSampler a(spec_of("tpe", 3)), b(spec_of("tpe", 3));
-  const auto history_of = [](const Sampler& s) {
-    std::vector<Observation> h;
-    for (int n = 0; n < 20; ++n) {
-      Observation o;
-      o.params = s.sample(h, static_cast<std::uint64_t>(n));
-      o.loss = synthetic_loss(o.params);
-      h.push_back(o);
-    }
-    return h;
-  };
-  const auto h = history_of(a);
+  const auto h = run_search(a, 20);
   EXPECT_EQ(a.sample(h, 20), b.sample(h, 20));
-  EXPECT_EQ(h.size(), history_of(b).size());
-  EXPECT_EQ(h.back().params, history_of(b).back().params);
+  EXPECT_EQ(h.size(), run_search(b, 20).size());
+  EXPECT_EQ(h.back().params, run_search(b, 20).back().params);
 }
 
 // Running trials count as the worst results: a draw made while others run
@@ -221,13 +216,7 @@ TEST(Tpe, TheSameHistoryGivesTheSameDraw) {
 TEST(Tpe, RunningTrialsPushTheNextDrawAway) {
   const SearchSpec s = spec_of("tpe", 5);
   const TpeSampler tpe(s);
-  std::vector<Observation> h;
-  for (int n = 0; n < 30; ++n) {
-    Observation o;
-    o.params = tpe.sample(h, static_cast<std::uint64_t>(n));
-    o.loss = synthetic_loss(o.params);
-    h.push_back(o);
-  }
+  const auto h = run_search(tpe, 30);
   const auto alone = tpe.sample(h, 30);
   std::vector<Observation> busy = h;
   for (int k = 0; k < 8; ++k) {  // eight workers running right where the next draw would go

@@ -104,7 +104,9 @@ double Stmt::real(int col) const {
 
 std::int64_t Stmt::integer(int col) const { return sqlite3_column_int64(stmt_, col); }
 
-Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db, bool write) : db_(db) {
+  db_.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
 
 Transaction::~Transaction() {
   if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);

@@ -57,10 +57,11 @@ class Db {
 
 // BEGIN IMMEDIATE: takes the write lock up front (waiting up to the busy
 // timeout), so two writers never deadlock upgrading a read. Rolls back unless
-// commit() was called.
+// commit() was called. A read transaction (write = false) is a plain BEGIN: a
+// consistent snapshot of the file (WAL) that blocks no writer.
 class Transaction {
  public:
-  explicit Transaction(Db& db);
+  explicit Transaction(Db& db, bool write = true);
   ~Transaction();
   void commit();
 

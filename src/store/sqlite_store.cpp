@@ -72,10 +72,7 @@ class SqliteStore final : public Store {
     resolve();
     sqlite::Transaction tx(db_);
     ensure_study();
-    Stmt(db_, "INSERT OR IGNORE INTO trials (study_id, id, label, config, repeat_index,"
-              " epochs_total, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, study_id_).bind(2, spec.id).bind(3, spec.label).bind(4, spec.config.dump())
-        .bind(5, spec.repeat).bind(6, spec.epochs_total).bind(7, clock()).run();
+    insert_trial(spec);
     tx.commit();
   }
 
@@ -94,6 +91,33 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     resolve();
     return find_trial(id);
+  }
+
+  std::vector<TrialHistory> history() override {
+    std::lock_guard lock(mu_);
+    resolve();
+    sqlite::Transaction tx(db_, /*write=*/false);
+    auto out = history_locked(current_ids());
+    tx.commit();
+    return out;
+  }
+
+  std::optional<TrialSpec> add_trial_with(const TrialChooser& choose) override {
+    std::lock_guard lock(mu_);
+    resolve();
+    sqlite::Transaction tx(db_);
+    if (study_id_ == 0) throw StoreError(db_.path() + ": no study to add a trial to");
+    std::vector<std::string> ids = current_ids();
+    std::optional<TrialSpec> spec = choose(history_locked(ids));
+    if (!spec) return std::nullopt;
+    if (find_trial(spec->id))
+      throw StoreError(db_.path() + ": trial " + spec->id + " is already in the study");
+    insert_trial(*spec);
+    ids.push_back(spec->id);
+    Stmt(db_, "UPDATE studies SET trial_ids = ?, updated_at = ? WHERE study_id = ?")
+        .bind(1, json(ids).dump()).bind(2, clock()).bind(3, study_id_).run();
+    tx.commit();
+    return spec;
   }
 
   std::optional<TrialRecord> claim_trial(const std::vector<std::string>& ids,
@@ -218,19 +242,11 @@ class SqliteStore final : public Store {
   std::vector<EpochMetrics> epochs(const std::string& id) override {
     std::lock_guard lock(mu_);
     resolve();
-    std::string cols = "epoch";
-    for (const auto& f : metric_fields()) cols += std::string(", ") + f.name;
-    Stmt q(db_, "SELECT " + cols + " FROM epochs WHERE trial_seq = (SELECT seq FROM trials"
-                " WHERE study_id = ? AND id = ?) ORDER BY epoch");
+    Stmt q(db_, "SELECT " + epoch_columns() + " FROM epochs WHERE trial_seq = (SELECT seq"
+                " FROM trials WHERE study_id = ? AND id = ?) ORDER BY epoch");
     q.bind(1, study_id_).bind(2, id);
     std::vector<EpochMetrics> out;
-    while (q.step()) {
-      EpochMetrics m;
-      m.epoch = q.integer(0);
-      int col = 1;
-      for (const auto& f : metric_fields()) m.*f.member = q.real(col++);
-      out.push_back(m);
-    }
+    while (q.step()) out.push_back(read_epoch(q, 0));
     return out;
   }
 
@@ -345,6 +361,57 @@ class SqliteStore final : public Store {
     r.lease = q.integer(14);
     r.epochs_done = q.integer(15);
     return r;
+  }
+
+  static std::string epoch_columns() {
+    std::string cols = "epoch";
+    for (const auto& f : metric_fields()) cols += std::string(", ") + f.name;
+    return cols;
+  }
+
+  // An epoch row whose columns (epoch_columns()) start at `first`.
+  static EpochMetrics read_epoch(const Stmt& q, int first) {
+    EpochMetrics m;
+    m.epoch = q.integer(first);
+    int col = first + 1;
+    for (const auto& f : metric_fields()) m.*f.member = q.real(col++);
+    return m;
+  }
+
+  // Inside a transaction: the study's trial_ids.
+  std::vector<std::string> current_ids() {
+    Stmt q(db_, "SELECT trial_ids FROM studies WHERE study_id = ?");
+    q.bind(1, study_id_);
+    if (!q.step()) return {};
+    return sqlite::parse_string_list(q.text(0), "study trial list", db_);
+  }
+
+  // Inside a transaction: the trials `ids` with their epochs, in two queries.
+  std::vector<TrialHistory> history_locked(const std::vector<std::string>& ids) {
+    std::map<std::string, TrialHistory> all;
+    Stmt t(db_, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = ?");
+    t.bind(1, study_id_);
+    while (t.step()) {
+      TrialRecord r = read_trial(t);
+      all[r.spec.id].trial = std::move(r);
+    }
+    Stmt e(db_, "SELECT t.id, " + epoch_columns() + " FROM epochs JOIN trials t ON"
+                " epochs.trial_seq = t.seq WHERE t.study_id = ? ORDER BY t.seq, epochs.epoch");
+    e.bind(1, study_id_);
+    while (e.step()) all[e.text(0)].epochs.push_back(read_epoch(e, 1));
+    std::vector<TrialHistory> out;
+    for (const auto& id : ids)
+      if (auto it = all.find(id); it != all.end() && !it->second.trial.spec.id.empty())
+        out.push_back(it->second);
+    return out;
+  }
+
+  // Inside a transaction: the trial, unless its id is already in the study.
+  void insert_trial(const TrialSpec& spec) {
+    Stmt(db_, "INSERT OR IGNORE INTO trials (study_id, id, label, config, repeat_index,"
+              " epochs_total, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, study_id_).bind(2, spec.id).bind(3, spec.label).bind(4, spec.config.dump())
+        .bind(5, spec.repeat).bind(6, spec.epochs_total).bind(7, clock()).run();
   }
 
   std::optional<TrialRecord> find_trial(const std::string& id) {

@@ -55,6 +55,16 @@ struct TrialRecord {
   nlohmann::json info;           // provenance of the last run: versions, device, threads ({} if none)
 };
 
+// A trial with its epochs: what samplers and pruners decide from.
+struct TrialHistory {
+  TrialRecord trial;
+  std::vector<EpochMetrics> epochs;  // by epoch
+};
+
+// Chooses the trial to add from the study's history (a sampler), or none.
+using TrialChooser =
+    std::function<std::optional<TrialSpec>(const std::vector<TrialHistory>& history)>;
+
 // A Store object acts for the process that opened it: once it has claimed a
 // trial, its heartbeat, finish, release and epoch writes for that trial take
 // effect only while it still holds the claim's lease (a stale heartbeat may
@@ -75,6 +85,17 @@ class Store {
   virtual void add_trial(const TrialSpec& spec) = 0;
   virtual std::vector<TrialRecord> trials() = 0;  // in the order they were added
   virtual std::optional<TrialRecord> trial(const std::string& id) = 0;
+
+  // The study's current trials (StudyInfo::trial_ids, in that order) with
+  // their epochs, read in one transaction: a consistent view while workers write.
+  virtual std::vector<TrialHistory> history() = 0;
+  // Adds a trial chosen from the history, atomically: inside one write
+  // transaction that no other store object interleaves with, `choose` sees
+  // history() and returns the trial to add (nullopt: none). The trial is
+  // added and its id appended to the study's trial_ids, so two workers never
+  // choose from the same history. Returns the trial added. StoreError when
+  // the study does not exist or the id is already in it (nothing is added).
+  virtual std::optional<TrialSpec> add_trial_with(const TrialChooser& choose) = 0;
 
   // Atomically takes one trial among `ids` that is pending, or running with a
   // heartbeat older than `stale_after_s`; marks it running for (host, pid)

@@ -2,6 +2,7 @@
 // migration of lrtune 0.1 databases, many studies in one file, its own clock,
 // and claims across connections. The Store contract itself is in
 // store_conformance_test.cpp.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -224,6 +225,30 @@ TEST_F(SqliteStoreTest, ClaimsAreAtomicAcrossConnections) {
     EXPECT_EQ(t.epochs_done, 1);
     EXPECT_EQ(t.pid, claimed_by[t.spec.id]);
   }
+}
+
+// Samplers on four connections adding trials up to a budget, as four worker
+// processes do: each trial number is taken once, and the budget is never passed.
+TEST_F(SqliteStoreTest, TrialsChosenOnManyConnectionsNeverRepeatOrPassTheBudget) {
+  constexpr std::size_t kBudget = 40;
+  constexpr int kWorkers = 4;
+  open_sqlite_store(db)->put_study({"search", "", {}, {}});
+  std::atomic<int> added{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w)
+    workers.emplace_back([&] {
+      auto store = open_sqlite_store(db);
+      const auto choose = [](const std::vector<TrialHistory>& h) -> std::optional<TrialSpec> {
+        if (h.size() >= kBudget) return std::nullopt;
+        return spec("n" + std::to_string(h.size()));
+      };
+      while (store->add_trial_with(choose)) ++added;
+    });
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(added.load(), static_cast<int>(kBudget));
+  const auto ids = open_sqlite_store(db)->study()->trial_ids;
+  ASSERT_EQ(ids.size(), kBudget);
+  for (std::size_t i = 0; i < kBudget; ++i) EXPECT_EQ(ids[i], "n" + std::to_string(i));
 }
 
 }  // namespace

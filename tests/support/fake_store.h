@@ -65,6 +65,22 @@ class FakeStore : public Store {
     out.epochs_done = epochs_done(id);
     return out;
   }
+  std::vector<TrialHistory> history() override {
+    std::vector<TrialHistory> out;
+    if (!info) return out;
+    for (const auto& id : info->trial_ids)
+      if (auto t = trial(id)) out.push_back({*t, epochs(id)});
+    return out;
+  }
+  std::optional<TrialSpec> add_trial_with(const TrialChooser& choose) override {
+    if (!info) throw StoreError("fake store: no study to add a trial to");
+    auto spec = choose(history());
+    if (!spec) return std::nullopt;
+    if (find(spec->id)) throw StoreError("fake store: trial " + spec->id + " is already in the study");
+    add_trial(*spec);
+    info->trial_ids.push_back(spec->id);
+    return spec;
+  }
   std::optional<TrialRecord> claim_trial(const std::vector<std::string>& ids,
                                          const std::string& host, std::int64_t pid,
                                          double stale_after_s) override {

@@ -67,10 +67,20 @@ Overrides overrides_of(const RunArgs& a) {
   return o;
 }
 
-void print_header(const Study& st, const RunArgs& a, const fs::path& dir, const Expansion& e,
-                  Store& store, int retried, std::int64_t threads) {
+// "search: tpe sampler, asha pruner; 64 trials (12 so far) for the best val_acc"
+std::string search_line(const search::SearchSpec& s, std::size_t so_far) {
+  std::string keys;
+  for (const auto& p : s.space) keys += (keys.empty() ? "" : ", ") + p.key;
+  return "search: " + s.sampler + " sampler, " + s.pruner + " pruner; " +
+         std::to_string(s.trials) + " trials (" + std::to_string(so_far) + " so far) for the " +
+         (s.at_last ? "last " : "best ") + s.objective + " over " + keys;
+}
+
+void print_header(const Study& st, const RunArgs& a, const fs::path& dir,
+                  const std::vector<std::string>& ids, Store& store, int retried,
+                  std::int64_t threads) {
   int finished = 0, partial = 0;
-  for (const auto& t : summarize(store, e.ids())) {
+  for (const auto& t : summarize(store, ids)) {
     finished += t.trial.status == RunStatus::done || t.trial.status == RunStatus::diverged;
     partial += t.trial.status != RunStatus::done && t.trial.status != RunStatus::diverged &&
                t.trial.epochs_done > 0;
@@ -81,7 +91,8 @@ void print_header(const Study& st, const RunArgs& a, const fs::path& dir, const 
   say("study " + st.name + " (" + a.file + ") -> " + dir.string());
   if (!st.description.empty()) say("  " + st.description);
   say("base configuration:\n" + describe_config(base));
-  say(std::to_string(e.trials.size()) + " trials (" + std::to_string(finished) +
+  if (st.search) say(search_line(*st.search, ids.size()));
+  say(std::to_string(ids.size()) + " trials (" + std::to_string(finished) +
       " already finished, " + std::to_string(partial) + " to resume" +
       (retried ? ", " + std::to_string(retried) + " failed ones retried" : "") + "); " +
       std::to_string(a.jobs) + " worker(s) with " + std::to_string(threads) + " thread(s) each");
@@ -117,8 +128,11 @@ int run_study(const RunArgs& a) {
   const Overrides overrides = overrides_of(a);
   check_study_precision(a.precision, a.device, a.file, overrides);
   if (a.dry_run) {  // nothing to save: Ctrl-C and SIGTERM end it at once
-    for (const auto& t : expand_study(read_study_file(a.file), overrides).trials)
-      say(t.id + "  " + t.label);
+    const Study study = read_study_file(a.file);
+    const Expansion e = expand_study(study, overrides);
+    if (study.search)
+      say(search_line(*study.search, 0) + "; trials are drawn while the study runs");
+    for (const auto& t : e.trials) say(t.id + "  " + t.label);
     return 0;
   }
   // From here a first signal stops the workers at their next safe point; one
@@ -137,7 +151,7 @@ int run_study(const RunArgs& a) {
   ws.precision = a.precision;
   ws.pack = a.pack;
   ws.timing = a.timing;
-  print_header(r.study, a, r.dir, r.expansion, *r.store, r.retried, ws.threads);
+  print_header(r.study, a, r.dir, r.store->study()->trial_ids, *r.store, r.retried, ws.threads);
 
   const auto source = source_for(*r.store->study());
   SchedulerOptions so;

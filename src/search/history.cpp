@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <string>
 
 namespace lrtune::search {
 namespace {
@@ -43,6 +45,18 @@ std::optional<double> internal_of(const Param& p, const nlohmann::json& value) {
   const double slack = 1e-9 * std::max(1.0, std::abs(p.high));
   if (x < p.low - slack || x > p.high + slack) return std::nullopt;
   return x;
+}
+
+nlohmann::json searched_values(const SearchSpec& spec, const nlohmann::json& config) {
+  std::map<std::string, double> drawn;
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& p : spec.space) {  // unconditional keys come first
+    if (!config.contains(p.key)) continue;
+    const auto x = internal_of(p, config.at(p.key));
+    if (x) drawn[p.key] = *x;
+    if (!p.when || (x && active(p, drawn, spec))) out[p.key] = config.at(p.key);
+  }
+  return out;
 }
 
 Curve curve_of(const std::vector<EpochMetrics>& epochs, RunStatus status, const SearchSpec& spec) {

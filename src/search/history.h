@@ -26,6 +26,10 @@ std::optional<double> trial_objective(const std::vector<EpochMetrics>& epochs,
 // nothing when the value is outside the space (a study whose space changed).
 std::optional<double> internal_of(const Param& p, const nlohmann::json& value);
 
+// The searched keys' values in a trial's configuration, those whose condition
+// fails left out: what the sampler drew for it.
+nlohmann::json searched_values(const SearchSpec& spec, const nlohmann::json& config);
+
 // A trial for the pruners: its losses by epoch; complete when done.
 Curve curve_of(const std::vector<EpochMetrics>& epochs, RunStatus status, const SearchSpec& spec);
 

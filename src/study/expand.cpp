@@ -52,6 +52,36 @@ void apply_overrides(TrainConfig& cfg, const Overrides& o) {
   if (o.train_subset) cfg.train_subset = *o.train_subset;
 }
 
+// The values a check of `p` tries: the ends of its range, or its choices.
+std::vector<json> ends_of(const search::Param& p) {
+  if (p.dist == search::Dist::choice) return {p.choices.begin(), p.choices.end()};
+  return {p.value(p.low), p.value(p.high)};
+}
+
+// Each end of each searched range (each choice) set alone on the base must be
+// a valid configuration: a range no trial could train is refused up front. A
+// conditional key is tried with its condition's key at an end that meets it.
+Expansion search_expansion(const Study& study, const Overrides& overrides) {
+  const TrainConfig base = study_base(study, overrides);
+  base.validate(study.file + " (base)");
+  Expansion out;
+  for (const auto& p : study.search->space) {
+    out.swept_keys.push_back(p.key);
+    json with = json::object();
+    if (p.when)
+      for (const auto& v : ends_of(*study.search->find(p.when->key)))
+        if (v.is_number() && p.when->holds(v.get<double>())) with[p.when->key] = v;
+    for (const auto& v : ends_of(p)) {
+      TrainConfig cfg = base;
+      const std::string where = study.file + ": search.space." + p.key + " = " + v.dump();
+      with[p.key] = v;
+      apply_json(cfg, with, where);
+      cfg.validate(where + " with [base]");
+    }
+  }
+  return out;
+}
+
 std::string make_label(const std::string& sweep, const std::vector<std::string>& keys,
                        const TrainConfig& cfg, std::int64_t repeats, std::int64_t rep) {
   std::string label = sweep;
@@ -138,7 +168,15 @@ std::string label_value(const TrainConfig& cfg, const std::string& key) {
   return field_text(cfg, *f);
 }
 
+TrainConfig study_base(const Study& study, const Overrides& overrides) {
+  TrainConfig base;
+  apply_json(base, study.base, study.file + ": base");
+  apply_overrides(base, overrides);
+  return base;
+}
+
 Expansion expand_study(const Study& study, const Overrides& overrides) {
+  if (study.search) return search_expansion(study, overrides);
   check_size(study);
   TrainConfig base;
   apply_json(base, study.base, study.file + ": base");
@@ -200,6 +238,14 @@ StudyInfo study_info(const Study& study, const Overrides& overrides, const Expan
                {"swept_keys", e.swept_keys},
                {"points", points},
                {"lrtune", version_line()}};
+  if (study.search) {
+    const TrainConfig base = study_base(study, overrides);
+    spec["search"] = {{"table", study.source.at("search")},
+                      {"file", study.file},
+                      {"base", to_json(base)},
+                      {"identity", {{"search", study.search->identity()},
+                                    {"base", identity_json(base)}}}};
+  }
   return {study.name, study.description, spec, e.ids()};
 }
 

@@ -49,10 +49,16 @@ constexpr std::uint64_t kMaxStudyPoints = 10000;
 // without expanding them; saturates at UINT64_MAX.
 std::uint64_t count_points(const Study& study);
 
+// The configuration every trial starts from: [base] with the overrides.
+TrainConfig study_base(const Study& study, const Overrides& overrides = {});
+
 // Expands sweeps (grid crossed, zip groups moved together, each crossed with
 // the rest) and repeats (seeds seed, seed+1, ...). Every trial's configuration
 // is validated; errors name the study file and the trial's label. A study of
 // more than kMaxStudyPoints points is refused before anything is expanded.
+// A search study has no trials up front (its sampler adds them): its
+// expansion lists only the searched keys, after checking that the base with
+// each end of each searched range (each choice) is a valid configuration.
 Expansion expand_study(const Study& study, const Overrides& overrides = {});
 
 // 16 hex digits: FNV-1a 64 of identity_json(cfg), the result-changing keys
@@ -64,7 +70,8 @@ std::string trial_id(const TrainConfig& cfg);
 // A value as labels show it: "0.1", "on"/"off", "50,100,150".
 std::string label_value(const TrainConfig& cfg, const std::string& key);
 
-// The StudyInfo stored with the results: the file, overrides, points, provenance.
+// The StudyInfo stored with the results: the file, overrides, points,
+// provenance; for a search study its search (study/search_source.h).
 StudyInfo study_info(const Study& study, const Overrides& overrides, const Expansion& e);
 
 }  // namespace lrtune

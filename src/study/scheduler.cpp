@@ -66,7 +66,9 @@ class Scheduler {
       if (counts != last_counts || wall_clock() - last_print >= opts_.progress_every_s) {
         last_counts = counts;
         last_print = wall_clock();
-        log(progress_line(progress(summarize(store_, source_.trial_ids(store_)), opts_.jobs)));
+        const std::string note = source_.progress_note(store_);
+        log(progress_line(progress(summarize(store_, source_.trial_ids(store_)), opts_.jobs)) +
+            (note.empty() ? "" : "; " + note));
       }
       std::this_thread::sleep_for(std::chrono::duration<double>(opts_.poll_s));
     }

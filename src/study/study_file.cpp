@@ -108,12 +108,35 @@ Sweep read_sweep(const json& t, const std::string& where) {
   return s;
 }
 
+// A study searches or sweeps: a key in both would be set twice, and a grid
+// crossed with a search is not something a sampler can extend.
+void check_search(const Study& st, const std::string& file) {
+  for (std::size_t i = 0; i < st.sweeps.size(); ++i) {
+    const Sweep& s = st.sweeps[i];
+    std::vector<std::string> keys;
+    for (auto it = s.set.begin(); it != s.set.end(); ++it) keys.push_back(it.key());
+    for (const auto& c : s.grid) keys.push_back(c.first);
+    for (const auto& g : s.zips)
+      for (const auto& c : g) keys.push_back(c.first);
+    for (const auto& k : keys)
+      if (st.search->find(k))
+        fail(file + ": sweep[" + std::to_string(i + 1) + "]." + k,
+             "is also searched in [search.space]; a key is either swept or searched (keep one)");
+  }
+  if (!st.sweeps.empty())
+    fail(file + ": sweep", "a study either sweeps ([[sweep]]) or searches ([search]); put the "
+                           "fixed keys in [base] and the searched ones in [search.space]");
+  if (st.repeats != 1)
+    fail(file + ": repeats", "a search study runs each drawn configuration once; to search "
+                             "over seeds too, add seed to [search.space]");
+}
+
 }  // namespace
 
 Study parse_study(const json& doc, const std::string& file) {
   if (!doc.is_object()) fail(file, "a study file is a TOML table");
-  allow_keys(doc, {"name", "description", "repeats", "base", "sweep"}, file + ": ",
-             "a study file has name, description, repeats, [base] and [[sweep]]");
+  allow_keys(doc, {"name", "description", "repeats", "base", "sweep", "search"}, file + ": ",
+             "a study file has name, description, repeats, [base], [[sweep]] and [search]");
   Study st;
   st.file = file;
   st.source = doc;
@@ -143,6 +166,10 @@ Study parse_study(const json& doc, const std::string& file) {
       fail(file + ": sweep", "expected [[sweep]] tables (an array of tables)");
     for (std::size_t i = 0; i < sweeps.size(); ++i)
       st.sweeps.push_back(read_sweep(sweeps[i], file + ": sweep[" + std::to_string(i + 1) + "]."));
+  }
+  if (doc.contains("search")) {
+    st.search = search::parse_search(doc["search"], file);
+    check_search(st, file);
   }
   return st;
 }

@@ -10,13 +10,19 @@
 //   set = { momentum = 0.9 }         # optional: keys fixed for this sweep only
 //   grid = { lr = [0.01, 0.1] }      # lists crossed with each other
 //   zip = { momentum = [0.5, 0.9], nesterov = [false, true] }  # moved together
+//
+// Instead of sweeps, a study may search: a [search] table (search/space.h,
+// docs/search.md) whose sampler adds trials while the study runs.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "search/space.h"
 
 namespace lrtune {
 
@@ -36,6 +42,7 @@ struct Study {
   std::int64_t repeats = 1;
   nlohmann::json base = nlohmann::json::object();
   std::vector<Sweep> sweeps;  // none: the base configuration is the only point
+  std::optional<search::SearchSpec> search;  // a search study (then no sweeps, one repeat)
   nlohmann::json source;      // the whole file as JSON, stored with the results
 };
 

@@ -26,6 +26,30 @@ std::unique_ptr<Store> open_study_store(const std::string& dir) {
   return open_sqlite_store(results_path(dir));
 }
 
+namespace {
+
+// A search study run again continues its trials when its search and base are
+// as before (a raised budget extends it); another search in the same folder
+// would mix draws of two spaces, so it is refused with what changed.
+std::vector<std::string> continued_search(const std::optional<StudyInfo>& old,
+                                          const StudyInfo& now, const fs::path& dir) {
+  if (!old || !old->spec.is_object() || !old->spec.contains("search")) return {};
+  const auto& was = old->spec["search"]["identity"];
+  const auto& is = now.spec["search"]["identity"];
+  if (was == is) return old->trial_ids;
+  std::string what;
+  if (was.value("search", nlohmann::json()) != is["search"])
+    what = "its [search] table (sampler, objective, seed or space)";
+  if (was.value("base", nlohmann::json()) != is["base"])
+    what += std::string(what.empty() ? "" : " and ") + "its base configuration";
+  throw ConfigError(dir.string() + " holds a search of study '" + now.name + "' whose trials were "
+                    "drawn from another search: " + what + " changed since it was last run. "
+                    "Run the new search in a new folder (--out DIR), or restore the study file; "
+                    "raising `trials` alone extends a search (docs/search.md)");
+}
+
+}  // namespace
+
 RegisteredStudy register_study(const std::string& file, const Overrides& overrides,
                                const std::string& out) {
   RegisteredStudy r;
@@ -40,9 +64,11 @@ RegisteredStudy register_study(const std::string& file, const Overrides& overrid
   if (auto old = r.store->study(); old && old->name != r.study.name)
     throw ConfigError(r.dir.string() + " holds study '" + old->name + "', not '" + r.study.name +
                       "'; choose another --out");
-  r.store->put_study(study_info(r.study, overrides, r.expansion));
+  StudyInfo info = study_info(r.study, overrides, r.expansion);
+  if (r.study.search) info.trial_ids = continued_search(r.store->study(), info, r.dir);
+  r.store->put_study(info);
   for (const auto& t : r.expansion.trials) r.store->add_trial(t);
-  r.retried = r.store->retry_failed(r.expansion.ids());
+  r.retried = r.store->retry_failed(info.trial_ids);
   return r;
 }
 

@@ -27,6 +27,13 @@ class TrialSource {
   // it is above 0, grow() adds a trial when called (the scheduler keeps
   // starting workers for it), so a budget is never left waiting.
   virtual std::int64_t remaining(Store& store) = 0;
+  // After `epoch` of trial `id` was stored: whether the study's pruner stops
+  // the trial there (it then ends as pruned, keeping its epochs).
+  virtual bool should_prune(Store& /*store*/, const std::string& /*id*/, std::int64_t /*epoch*/) {
+    return false;
+  }
+  // A line for progress reports (a search's best trial so far); "" for none.
+  virtual std::string progress_note(Store& /*store*/) { return ""; }
 };
 
 // A fixed list of trials, already in the store (a study file's grid).
@@ -41,8 +48,9 @@ class GridSource final : public TrialSource {
   std::vector<std::string> ids_;
 };
 
-// The source a stored study describes (today: the grid of its study file as
-// last run). Worker processes on any host build their source from the store.
+// The source a stored study describes: the grid of its study file as last
+// run, or its search (study/search_source.h). Worker processes on any host
+// build their source from the store.
 std::unique_ptr<TrialSource> source_for(const StudyInfo& study);
 
 }  // namespace lrtune

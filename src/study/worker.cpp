@@ -124,8 +124,10 @@ class PackClaimer {
 // Runs one claimed pack and records each trial's outcome in the store.
 class PackRun {
  public:
-  PackRun(Store& store, const WorkerOptions& opts, std::vector<TrialRecord> pack)
-      : store_(store), opts_(opts), pack_(std::move(pack)) {
+  PackRun(Store& store, TrialSource& source, const WorkerOptions& opts,
+          std::vector<TrialRecord> pack)
+      : store_(store), source_(source), opts_(opts), pack_(std::move(pack)),
+        pruned_at_(pack_.size(), 0) {
     for (const auto& t : pack_) {
       ids_.push_back(t.spec.id);
       tags_.push_back("[" + t.spec.label + "] ");
@@ -141,7 +143,9 @@ class PackRun {
     {
       Heartbeat beat(store_, ids_, opts_.heartbeat_every_s);
       for (std::size_t i = 0; i < pack_.size(); ++i)
-        contexts[i].should_stop = [&beat, &stop, i] { return beat.lost(i) || stop(); };
+        contexts[i].should_stop = [this, &beat, &stop, i] {
+          return beat.lost(i) || pruned_at_[i] > 0 || stop();
+        };
       try {
         results = runner.run(pack_, contexts);
         if (results.size() != pack_.size()) throw Error("pack runner returned a wrong result count");
@@ -179,7 +183,10 @@ class PackRun {
       ctx.fetch_checkpoint = [&store, id](const std::string& f) {
         return store.fetch_checkpoint(id, f);
       };
-      ctx.on_epoch = [&store, id](const EpochMetrics& m) { store.put_epoch(id, m); };
+      ctx.on_epoch = [this, &store, id, i](const EpochMetrics& m) {
+        store.put_epoch(id, m);
+        if (prune_now(id, m.epoch)) pruned_at_[i] = m.epoch;
+      };
       ctx.on_resume = [&store, id](std::int64_t last) { store.truncate_epochs(id, last); };
       ctx.stored_epochs = [&store, id] {
         std::int64_t n = 0;
@@ -206,6 +213,12 @@ class PackRun {
       ++summary.finished;
       ++summary.failed;
       log(tags_[i] + "failed: " + error);
+    } else if (result.status == RunStatus::running && pruned_at_[i] > 0) {
+      const std::string why = "pruned after epoch " + std::to_string(pruned_at_[i]);
+      store_.finish_trial(id, RunStatus::pruned, why);
+      ++summary.finished;
+      log(tags_[i] + why + " (" + std::to_string(result.epochs_completed) + " of " +
+          std::to_string(pack_[i].spec.epochs_total) + " epochs trained)");
     } else if (result.status == RunStatus::running) {
       store_.release_trial(id);
       log(tags_[i] + "stopped after epoch " + std::to_string(result.epochs_completed) +
@@ -216,6 +229,17 @@ class PackRun {
       ++summary.finished;
       log(tags_[i] + to_string(result.status) +
           (result.message.empty() ? "" : ": " + result.message));
+    }
+  }
+
+  // The source's pruner, asked after each stored epoch; a store too busy to
+  // answer leaves the trial running (the next epoch asks again).
+  bool prune_now(const std::string& id, std::int64_t epoch) {
+    try {
+      return source_.should_prune(store_, id, epoch);
+    } catch (const StoreError& e) {
+      log("[" + id + "] could not ask the pruner: " + e.what());
+      return false;
     }
   }
 
@@ -235,10 +259,12 @@ class PackRun {
   }
 
   Store& store_;
+  TrialSource& source_;
   const WorkerOptions& opts_;
   std::string no_space_;  // the message of a full disk, "" when none
   std::vector<TrialRecord> pack_;
   std::vector<std::string> ids_, tags_;
+  std::vector<std::int64_t> pruned_at_;  // the epoch its pruner stopped it after; 0 = not
 };
 
 }  // namespace
@@ -253,7 +279,7 @@ WorkerSummary run_worker(Store& store, PackTrialRunner& runner, TrialSource& sou
       if (source.grow(store)) continue;
       break;
     }
-    PackRun(store, opts, std::move(pack)).run(runner, stop, summary);
+    PackRun(store, source, opts, std::move(pack)).run(runner, stop, summary);
   }
   summary.stopped = summary.stopped || stop();
   return summary;

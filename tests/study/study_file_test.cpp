@@ -141,5 +141,54 @@ TEST_F(StudyFileTest, TomlSyntaxErrorsNameFileAndLine) {
   EXPECT_THAT(error_of("name = \"x\"\n[base\n"), HasSubstr("s.toml:2:"));
 }
 
+TEST_F(StudyFileTest, ASearchTableMakesASearchStudy) {
+  const Study st = read_study_file(write(R"(
+name = "s"
+[base]
+epochs = 3
+[search]
+trials = 12
+[search.space]
+lr = { log_uniform = [1e-4, 1.0] }
+)"));
+  ASSERT_TRUE(st.search);
+  EXPECT_EQ(st.search->trials, 12);
+  EXPECT_TRUE(st.sweeps.empty());
+  ASSERT_EQ(st.search->space.size(), 1u);
+  EXPECT_TRUE(st.search->space[0].log());
+}
+
+TEST_F(StudyFileTest, AKeySweptAndSearchedIsAnErrorNamingIt) {
+  EXPECT_THAT(error_of(R"(
+name = "s"
+[[sweep]]
+grid = { lr = [0.1, 0.01] }
+[search]
+trials = 12
+[search.space]
+lr = { log_uniform = [1e-4, 1.0] }
+)"), AllOf(HasSubstr("s.toml: sweep[1].lr"), HasSubstr("also searched")));
+}
+
+TEST_F(StudyFileTest, SweepsBesideASearchAndRepeatsAreErrors) {
+  EXPECT_THAT(error_of(R"(
+name = "s"
+[[sweep]]
+grid = { momentum = [0.0, 0.9] }
+[search]
+trials = 12
+[search.space]
+lr = { log_uniform = [1e-4, 1.0] }
+)"), AllOf(HasSubstr("s.toml: sweep"), HasSubstr("either sweeps")));
+  EXPECT_THAT(error_of(R"(
+name = "s"
+repeats = 3
+[search]
+trials = 12
+[search.space]
+lr = { log_uniform = [1e-4, 1.0] }
+)"), AllOf(HasSubstr("s.toml: repeats"), HasSubstr("seed to [search.space]")));
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -61,5 +61,26 @@ TEST(ShippedStudies, PartFiveIsTheReferenceSchedule) {
   EXPECT_DOUBLE_EQ(cfg.real("gamma"), 0.2);
 }
 
+// The search studies: they read, every range end is a valid trial, and the
+// space holds what their comments promise (the reference's hand-tuned point inside it).
+TEST(ShippedStudies, SearchStudiesCoverTheReferencePoint) {
+  for (const char* file : {"studies/search.toml", "studies/search-large.toml"}) {
+    SCOPED_TRACE(file);
+    const Study st = read_study_file(std::string(LRTUNE_SOURCE_DIR) + "/" + file);
+    ASSERT_TRUE(st.search);
+    EXPECT_EQ(st.search->sampler, "tpe");
+    EXPECT_EQ(st.search->pruner, "asha");
+    const Expansion e = expand_study(st);  // checks each range end on the base
+    EXPECT_TRUE(e.trials.empty());
+    for (const char* key : {"lr", "momentum", "nesterov", "weight_decay", "warmup_epochs"})
+      EXPECT_TRUE(st.search->find(key)) << key;
+    const auto* lr = st.search->find("lr");
+    EXPECT_TRUE(lr->log());
+    EXPECT_LE(lr->low, 0.01);
+    EXPECT_GE(lr->high, 0.01);
+    EXPECT_TRUE(st.search->find("nesterov")->when);
+  }
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -113,27 +113,50 @@ std::string series_data(const Series& s) {
   return out.str();
 }
 
-// One row per diverged line: epoch, colour as 0xRRGGBB, then the mark's
-// height for each metric.
-std::string marker_data(const std::vector<Series>& series) {
+// One row per line that ended early (diverged, or pruned when `pruned`):
+// the epoch, colour as 0xRRGGBB, then the mark's height for each metric.
+std::string marker_data(const std::vector<Series>& series, bool pruned) {
   std::ostringstream out;
-  out << "# epoch colour then, per metric, the height of the divergence mark\n";
+  out << "# epoch colour then, per metric, the height of the "
+      << (pruned ? "pruning" : "divergence") << " mark\n";
   for (const auto& s : series) {
-    if (!s.diverged_epoch) continue;
-    out << *s.diverged_epoch << ' ' << std::stol(s.colour.substr(1), nullptr, 16);
-    for (Metric m : kMetrics) out << ' ' << number(s.marker_value(m));
+    const auto& epoch = pruned ? s.pruned_epoch : s.diverged_epoch;
+    if (!epoch) continue;
+    out << *epoch << ' ' << std::stol(s.colour.substr(1), nullptr, 16);
+    for (Metric m : kMetrics)
+      out << ' ' << number(pruned ? s.pruned_marker_value(m) : s.marker_value(m));
     out << "\n";
   }
   return out.str();
 }
 
+// The marks at the end of diverged (x) and pruned (filled square) lines,
+// each with a key entry saying what it means.
+std::vector<std::string> end_marks(const std::vector<Series>& series, const FigureSpec& fig) {
+  bool any_diverged = false, any_pruned = false;
+  for (const auto& s : series) {
+    any_diverged |= s.diverged_epoch.has_value();
+    any_pruned |= s.pruned_epoch.has_value();
+  }
+  const std::string height = value_expr(fig, 3 + static_cast<int>(fig.metric));
+  std::vector<std::string> parts;
+  if (any_diverged) {
+    parts.push_back("'" + std::string(kDataDir) + "/markers.dat' using 1:" + height +
+                    ":2 with points pt 2 ps 3 lw 3 lc rgb variable notitle");
+    parts.push_back("keyentry with points pt 2 ps 2 lw 3 lc rgb '#333333' title 'divergence'");
+  }
+  if (any_pruned) {
+    parts.push_back("'" + std::string(kDataDir) + "/pruned.dat' using 1:" + height +
+                    ":2 with points pt 5 ps 2 lc rgb variable notitle");
+    parts.push_back("keyentry with points pt 5 ps 1.5 lc rgb '#333333' title 'pruned'");
+  }
+  return parts;
+}
+
 void figure_script(std::ostream& gp, const std::vector<Series>& series, const FigureSpec& fig,
                    const std::string& subject) {
-  bool any_repeats = false, any_diverged = false;
-  for (const auto& s : series) {
-    any_repeats |= s.n > 1;
-    any_diverged |= s.diverged_epoch.has_value();
-  }
+  bool any_repeats = false;
+  for (const auto& s : series) any_repeats |= s.n > 1;
   std::int64_t x_max = fig.zoom_epochs > 0 ? fig.zoom_epochs : last_epoch(series);
   x_max = std::max<std::int64_t>(x_max, 2);
   bool few_epochs = x_max <= 30;
@@ -172,12 +195,7 @@ void figure_script(std::ostream& gp, const std::vector<Series>& series, const Fi
                     s.colour + "' lw 2 dt " + std::to_string(kDashTypes[s.dash % 5]) + " title " +
                     gnuplot_string(figure_legend(s)));
   }
-  if (any_diverged) {
-    parts.push_back("'" + std::string(kDataDir) + "/markers.dat' using 1:" +
-                    value_expr(fig, 3 + static_cast<int>(fig.metric)) +
-                    ":2 with points pt 2 ps 3 lw 3 lc rgb variable notitle");
-    parts.push_back("keyentry with points pt 2 ps 2 lw 3 lc rgb '#333333' title 'divergence'");
-  }
+  for (auto& mark : end_marks(series, fig)) parts.push_back(std::move(mark));
   if (parts.empty()) parts.push_back("NaN notitle");
   gp << "plot \\\n";
   for (std::size_t i = 0; i < parts.size(); ++i)
@@ -204,7 +222,8 @@ void write_figures(const std::vector<Series>& series, const std::vector<FigureSp
   // Checked writes: a full disk is an error, never a truncated figure.
   for (std::size_t i = 0; i < series.size(); ++i)
     write_text_atomically(root / data_file(i), series_data(series[i]));
-  write_text_atomically(root / kDataDir / "markers.dat", marker_data(series));
+  write_text_atomically(root / kDataDir / "markers.dat", marker_data(series, false));
+  write_text_atomically(root / kDataDir / "pruned.dat", marker_data(series, true));
   write_text_atomically(root / kDataDir / "figures.gp", gnuplot_script(series, figs, subject));
   run_gnuplot(root.string(), std::string(kDataDir) + "/figures.gp");
 }
@@ -237,7 +256,7 @@ std::string figure_legend(const Series& s) {
   return out + "…" + s.notes();
 }
 
-std::string figure_caption(bool has_repeats, bool has_divergence) {
+std::string figure_caption(bool has_repeats, bool has_divergence, bool has_pruned) {
   std::string text = "One line per trial";
   if (has_repeats)
     text += "; where a point ran with several seeds, the line is their mean and the shaded "
@@ -246,6 +265,9 @@ std::string figure_caption(bool has_repeats, bool has_divergence) {
   if (has_divergence)
     text += " × marks the epoch where a trial diverged (its training loss became non-finite); "
             "its line ends there.";
+  if (has_pruned)
+    text += " ■ marks the last epoch of a trial the search's pruner stopped early; its line "
+            "ends there.";
   return text;
 }
 

@@ -9,7 +9,8 @@
 namespace lrtune::report {
 
 // The gnuplot script drawing every figure of `figs` into the current folder
-// (`fig.id`.png and .svg), reading gnuplot/series_<i>.dat and gnuplot/markers.dat.
+// (`fig.id`.png and .svg), reading gnuplot/series_<i>.dat, gnuplot/markers.dat
+// (divergence marks) and gnuplot/pruned.dat (pruning marks).
 std::string gnuplot_script(const std::vector<Series>& series, const std::vector<FigureSpec>& figs,
                            const std::string& subject);
 
@@ -28,6 +29,6 @@ inline constexpr std::size_t kLegendChars = 56;
 std::string figure_legend(const Series& s);
 
 // The caption under every figure set: what lines, bands and marks mean.
-std::string figure_caption(bool has_repeats, bool has_divergence);
+std::string figure_caption(bool has_repeats, bool has_divergence, bool has_pruned = false);
 
 }  // namespace lrtune::report

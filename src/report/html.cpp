@@ -12,6 +12,7 @@
 #include "report/error.h"
 #include "report/escape.h"
 #include "report/figures.h"
+#include "report/search_report.h"
 #include "report/tables.h"
 
 namespace lrtune::report {
@@ -35,7 +36,7 @@ json number_array(const std::vector<double>& v) {
 }
 
 json series_json(const Series& s) {
-  json values = json::object(), markers = json::object();
+  json values = json::object(), markers = json::object(), pruned = json::object();
   for (Metric m : kMetrics) {
     json v = {{"mean", number_array(s.of(m).mean)}};
     if (s.n > 1) {
@@ -44,12 +45,15 @@ json series_json(const Series& s) {
     }
     values[metric_key(m)] = v;
     markers[metric_key(m)] = short_number(s.marker_value(m));
+    pruned[metric_key(m)] = short_number(s.pruned_marker_value(m));
   }
   return {{"label", s.label},       {"legend", s.legend()},
           {"colour", s.colour},     {"dash", s.dash},
           {"n", s.n},               {"epochs", s.epochs},
           {"diverged_epoch", s.diverged_epoch ? json(*s.diverged_epoch) : json(nullptr)},
-          {"markers", markers},     {"values", values}};
+          {"markers", markers},     {"values", values},
+          {"pruned_epoch", s.pruned_epoch ? json(*s.pruned_epoch) : json(nullptr)},
+          {"pruned_markers", pruned}};
 }
 
 std::string anchor(const StudyData& s) { return "study-" + s.slug; }
@@ -67,6 +71,7 @@ json page_data(const std::vector<const StudyData*>& studies, const std::vector<F
     for (const auto& f : figs) log[f.id] = wants_log_scale(s->series, f);
     for (const auto& line : s->series) series.push_back(series_json(line));
     list.push_back({{"anchor", anchor(*s)}, {"name", s->name}, {"log", log}, {"series", series}});
+    if (s->search) list.back()["search"] = search_page_data(*s->search);
   }
   json range_list = json::array();
   for (const RangeFolder* r : ranges) range_list.push_back(range_page_data(*r));
@@ -80,8 +85,10 @@ void study_section(std::ostream& out, const StudyData& s) {
   out << "<p class=\"meta\">from " << html_escape(s.source) << " · " << s.trials.size()
       << " trials</p>\n";
   if (!s.warning.empty()) out << "<p class=\"warning\">" << html_escape(s.warning) << "</p>\n";
+  if (s.search) out << search_html(*s.search, anchor(s)) << "<h3>Curves per epoch</h3>\n";
   out
-      << "<p class=\"hint\">" << html_escape(figure_caption(s.has_repeats(), s.has_divergence()))
+      << "<p class=\"hint\">"
+      << html_escape(figure_caption(s.has_repeats(), s.has_divergence(), s.has_pruned()))
       << " Hover a chart for values; click a legend entry to hide or show a trial; drag across "
          "epochs to zoom, double-click to zoom out.</p>\n"
       << "<div class=\"charts\" id=\"" << anchor(s) << "-charts\"></div>\n"

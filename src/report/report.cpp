@@ -19,6 +19,7 @@
 #include "report/figures.h"
 #include "report/html.h"
 #include "report/range_report.h"
+#include "report/search_report.h"
 #include "report/series.h"
 #include "report/study.h"
 #include "report/tables.h"
@@ -42,7 +43,7 @@ std::string status_counts(const StudyData& s) {
   std::map<std::string, int> counts;
   for (const auto& t : s.trials) ++counts[to_string(t.status)];
   std::string out;
-  for (const char* name : {"done", "diverged", "running", "pending", "failed"})
+  for (const char* name : {"done", "diverged", "pruned", "stopped", "running", "pending", "failed"})
     if (counts[name]) out += (out.empty() ? "" : ", ") + std::to_string(counts[name]) + " " + name;
   return out.empty() ? "no trials yet" : out;
 }
@@ -98,8 +99,10 @@ void markdown_section(std::ostream& md, const StudyData& s, const std::vector<Fi
   md << "Source: " << markdown_cell(s.source) << " — " << s.trials.size()
      << " trials: " << status_counts(s) << ".\n\n";
   if (!s.warning.empty()) md << "**" << markdown_cell(s.warning) << "**\n\n";
+  if (s.search) md << search_markdown(*s.search, s.slug, figures);
+  if (s.search && figures) md << "### Curves per epoch\n\n";
   if (figures) {
-    md << figure_caption(s.has_repeats(), s.has_divergence()) << "\n\n";
+    md << figure_caption(s.has_repeats(), s.has_divergence(), s.has_pruned()) << "\n\n";
     for (const auto& f : figs)
       md << "![" << markdown_cell(f.title) << "](" << s.slug << "/" << f.id << ".png)\n"
          << "*" << markdown_cell(f.title) << "* ([SVG](" << s.slug << "/" << f.id << ".svg))\n\n";
@@ -230,6 +233,7 @@ ReportResult write_report(const ReportOptions& opts, const StoreOpener& open,
       say("report: drawing " + std::to_string(figs.size()) + " figures for " + s->name);
       write_figures(s->series, figs, s->name, dir.string());
     }
+    if (s->search) write_search_files(*s->search, s->name, dir.string(), opts.figures);
   }
   write_range_figures(sections.ranges, out, opts.figures, say);
 

@@ -19,6 +19,23 @@ constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", 
                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 constexpr std::size_t kColours = sizeof kPalette / sizeof kPalette[0];
 
+// The last finite value of `mean` at or before `epoch` (NaN when none).
+double last_value_by(const Series& s, Metric m, std::int64_t epoch) {
+  const auto& mean = s.of(m).mean;
+  double v = kNaN;
+  for (std::size_t i = 0; i < s.epochs.size() && s.epochs[i] <= epoch; ++i)
+    if (std::isfinite(mean[i])) v = mean[i];
+  return v;
+}
+
+// A note for trials of a group that ended at an epoch: "diverged @ep 4" for
+// one trial, "1 of 3 diverged, first @ep 4" for a group.
+std::string ended_note(const char* what, std::size_t count, std::size_t n, std::int64_t epoch) {
+  std::string at = "@ep " + std::to_string(epoch);
+  return n > 1 ? std::to_string(count) + " of " + std::to_string(n) + " " + what + ", first " + at
+               : std::string(what) + " " + at;
+}
+
 }  // namespace
 
 const char* metric_key(Metric m) {
@@ -68,25 +85,65 @@ std::string Series::notes() const {
   std::string out;
   std::vector<std::string> notes;
   if (n > 1) notes.push_back("mean of " + std::to_string(n));
-  if (diverged_epoch) {
-    std::string at = "@ep " + std::to_string(*diverged_epoch);
-    notes.push_back(n > 1 ? std::to_string(diverged) + " of " + std::to_string(n) +
-                                " diverged, first " + at
-                          : "diverged " + at);
-  }
+  if (diverged_epoch) notes.push_back(ended_note("diverged", diverged, n, *diverged_epoch));
+  if (pruned_epoch) notes.push_back(ended_note("pruned", pruned, n, *pruned_epoch));
   if (!progress.empty()) notes.push_back(progress);
   for (std::size_t i = 0; i < notes.size(); ++i) out += (i ? ", " : " (") + notes[i];
   return notes.empty() ? out : out + ")";
 }
 
 double Series::marker_value(Metric m) const {
-  if (!diverged_epoch) return kNaN;
-  const auto& mean = of(m).mean;
-  double v = kNaN;
-  for (std::size_t i = 0; i < epochs.size() && epochs[i] <= *diverged_epoch; ++i)
-    if (std::isfinite(mean[i])) v = mean[i];
-  return v;
+  return diverged_epoch ? last_value_by(*this, m, *diverged_epoch) : kNaN;
 }
+
+double Series::pruned_marker_value(Metric m) const {
+  return pruned_epoch ? last_value_by(*this, m, *pruned_epoch) : kNaN;
+}
+
+namespace {
+
+// Per metric and epoch: the mean, min and max over the members' finite values.
+void fill_values(Series& s, const std::vector<std::size_t>& members,
+                 const std::vector<std::vector<EpochMetrics>>& epochs) {
+  for (Metric m : kMetrics) {
+    auto& v = s.values[static_cast<std::size_t>(m)];
+    v.mean.assign(s.epochs.size(), kNaN);
+    v.lo = v.mean;
+    v.hi = v.mean;
+    std::vector<double> sum(s.epochs.size(), 0.0);
+    std::vector<int> count(s.epochs.size(), 0);
+    for (std::size_t i : members)
+      for (const auto& e : epochs[i]) {
+        double x = metric_value(e, m);
+        if (e.epoch < 1 || !std::isfinite(x)) continue;
+        auto k = static_cast<std::size_t>(e.epoch - 1);
+        sum[k] += x;
+        ++count[k];
+        v.lo[k] = count[k] == 1 ? x : std::min(v.lo[k], x);
+        v.hi[k] = count[k] == 1 ? x : std::max(v.hi[k], x);
+      }
+    for (std::size_t k = 0; k < sum.size(); ++k)
+      if (count[k]) v.mean[k] = sum[k] / count[k];
+  }
+}
+
+// Counts one member: its epochs, and how it ended (diverged, pruned).
+void add_member(Series& s, const TrialRecord& trial, const std::vector<EpochMetrics>& epochs) {
+  ++s.n;
+  s.epochs_total = std::max(s.epochs_total, trial.spec.epochs_total);
+  if (auto d = divergence_epoch(trial, epochs)) {
+    ++s.diverged;
+    if (!s.diverged_epoch || *d < *s.diverged_epoch) s.diverged_epoch = d;
+  }
+  if (trial.status == RunStatus::pruned) {
+    ++s.pruned;
+    std::int64_t end = 0;
+    for (const auto& e : epochs) end = std::max(end, e.epoch);
+    if (!s.pruned_epoch || end < *s.pruned_epoch) s.pruned_epoch = end;
+  }
+}
+
+}  // namespace
 
 std::vector<Series> build_series(const std::vector<TrialRecord>& trials,
                                  const std::vector<std::vector<EpochMetrics>>& epochs) {
@@ -104,12 +161,7 @@ std::vector<Series> build_series(const std::vector<TrialRecord>& trials,
     s.label = key;
     std::int64_t last = 0;
     for (std::size_t i : members[key]) {
-      ++s.n;
-      s.epochs_total = std::max(s.epochs_total, trials[i].spec.epochs_total);
-      if (auto d = divergence_epoch(trials[i], epochs[i])) {
-        ++s.diverged;
-        if (!s.diverged_epoch || *d < *s.diverged_epoch) s.diverged_epoch = d;
-      }
+      add_member(s, trials[i], epochs[i]);
       for (const auto& e : epochs[i]) last = std::max(last, e.epoch);
     }
     if (s.n == 1) {
@@ -121,26 +173,7 @@ std::vector<Series> build_series(const std::vector<TrialRecord>& trials,
                      std::to_string(t.spec.epochs_total);
     }
     for (std::int64_t e = 1; e <= last; ++e) s.epochs.push_back(e);
-    for (Metric m : kMetrics) {
-      auto& v = s.values[static_cast<std::size_t>(m)];
-      v.mean.assign(s.epochs.size(), kNaN);
-      v.lo = v.mean;
-      v.hi = v.mean;
-      std::vector<double> sum(s.epochs.size(), 0.0);
-      std::vector<int> count(s.epochs.size(), 0);
-      for (std::size_t i : members[key])
-        for (const auto& e : epochs[i]) {
-          double x = metric_value(e, m);
-          if (e.epoch < 1 || !std::isfinite(x)) continue;
-          auto k = static_cast<std::size_t>(e.epoch - 1);
-          sum[k] += x;
-          ++count[k];
-          v.lo[k] = count[k] == 1 ? x : std::min(v.lo[k], x);
-          v.hi[k] = count[k] == 1 ? x : std::max(v.hi[k], x);
-        }
-      for (std::size_t k = 0; k < sum.size(); ++k)
-        if (count[k]) v.mean[k] = sum[k] / count[k];
-    }
+    fill_values(s, members[key], epochs);
     out.push_back(std::move(s));
   }
   assign_styles(out);

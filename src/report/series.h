@@ -42,6 +42,8 @@ struct Series {
   std::size_t n = 0;      // trials in the group
   std::size_t diverged = 0;
   std::optional<std::int64_t> diverged_epoch;  // earliest among the group
+  std::size_t pruned = 0;  // trials a search's pruner stopped early
+  std::optional<std::int64_t> pruned_epoch;    // last epoch trained, earliest among the group
   std::string progress;    // "running 3/10" for a single unfinished trial, else ""
   std::int64_t epochs_total = 0;
   std::vector<std::int64_t> epochs;  // x values, ascending, 1-based
@@ -55,11 +57,14 @@ struct Series {
   const Values& of(Metric m) const { return values[static_cast<std::size_t>(m)]; }
   // The legend: label plus notes() such as " (mean of 3, diverged @ep 4)".
   std::string legend() const { return label + notes(); }
-  // " (mean of 3)", " (diverged @ep 4)", " (running 12/100)" or "".
+  // " (mean of 3)", " (diverged @ep 4)", " (pruned @ep 3)", " (running 12/100)" or "".
   std::string notes() const;
   // Where the divergence mark goes: the last finite mean at or before the
   // divergence epoch (NaN when there is none).
   double marker_value(Metric m) const;
+  // Where the pruning mark goes: the last finite mean at or before the
+  // pruned epoch (NaN when there is none).
+  double pruned_marker_value(Metric m) const;
 };
 
 // Groups trials by group_key (first-seen order) and builds their lines.

@@ -36,6 +36,7 @@ StudyData section(const std::string& name, const StudyRecords& r,
   }
   d.groups = summarize_groups(d.trials);
   d.series = build_series(trials, epochs);
+  d.search = read_search(r.spec, trials, epochs);
   return d;
 }
 
@@ -68,6 +69,11 @@ bool StudyData::has_repeats() const {
 bool StudyData::has_divergence() const {
   return std::any_of(series.begin(), series.end(),
                      [](const Series& s) { return s.diverged_epoch.has_value(); });
+}
+
+bool StudyData::has_pruned() const {
+  return std::any_of(series.begin(), series.end(),
+                     [](const Series& s) { return s.pruned_epoch.has_value(); });
 }
 
 StudyRecords read_study(Store& store, const std::string& source) {

@@ -2,11 +2,13 @@
 // chart lines, read through the Store interface. A study file with several
 // sweeps (studies/quick.toml: one per question) becomes one section per sweep.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "report/search_report.h"
 #include "report/series.h"
 #include "report/summary.h"
 #include "store/store.h"
@@ -41,8 +43,10 @@ struct StudyData {
   std::vector<GroupSummary> groups;
   std::vector<Series> series;
   std::string warning;      // shown under the heading (mixed copies of the data)
+  std::optional<SearchSection> search;  // a search study's views (StudyInfo::spec["search"])
   bool has_repeats() const;
   bool has_divergence() const;
+  bool has_pruned() const;
 };
 
 // The whole study as one section, labels as stored.

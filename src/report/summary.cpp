@@ -56,6 +56,8 @@ std::string status_text(const TrialSummary& s) {
       return "diverged @ep " + std::to_string(s.diverged_epoch.value_or(0));
     case RunStatus::running:
     case RunStatus::pending:
+    case RunStatus::pruned:
+    case RunStatus::stopped:
       if (s.epochs_done == 0) return to_string(s.status);
       return std::string(to_string(s.status)) + " " + std::to_string(s.epochs_done) + "/" +
              std::to_string(s.epochs_total);

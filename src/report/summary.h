@@ -41,7 +41,7 @@ std::optional<std::int64_t> divergence_epoch(const TrialRecord& trial,
 // `epochs` in any order; non-finite accuracies are ignored.
 TrialSummary summarize_trial(const TrialRecord& trial, std::vector<EpochMetrics> epochs);
 
-// "diverged @ep 4", "running 12/100", "done", ...
+// "diverged @ep 4", "running 12/100", "pruned 3/10", "done", ...
 std::string status_text(const TrialSummary& s);
 
 // Trials that differ only in their seed or repeat share a group: the label

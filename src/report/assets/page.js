@@ -74,24 +74,31 @@
     return { columns: columns, series: opts, bands: bands, lines: lines };
   }
 
-  // Draws an x at each diverged line's divergence epoch, in its colour.
+  // Draws an x at each diverged line's divergence epoch and a filled square
+  // at each pruned line's last epoch, in the line's colour.
   function divergenceMarks(lines, fig) {
     return function (u) {
       var ctx = u.ctx, r = 7 * devicePixelRatio;
       lines.forEach(function (line) {
         var s = line.series;
-        if (s.diverged_epoch == null || !u.series[line.index].show) return;
-        var v = s.markers[fig.metric];
-        if (v == null || (fig.zoom > 0 && s.diverged_epoch > fig.zoom)) return;
-        var x = u.valToPos(s.diverged_epoch, 'x', true), y = u.valToPos(v * fig.scale, 'y', true);
-        ctx.save();
-        ctx.strokeStyle = s.colour;
-        ctx.lineWidth = 3 * devicePixelRatio;
-        ctx.beginPath();
-        ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r);
-        ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r);
-        ctx.stroke();
-        ctx.restore();
+        if (!u.series[line.index].show) return;
+        [[s.diverged_epoch, s.markers], [s.pruned_epoch, s.pruned_markers]].forEach(function (m, kind) {
+          var epoch = m[0], v = m[1] ? m[1][fig.metric] : null;
+          if (epoch == null || v == null || (fig.zoom > 0 && epoch > fig.zoom)) return;
+          var x = u.valToPos(epoch, 'x', true), y = u.valToPos(v * fig.scale, 'y', true);
+          ctx.save();
+          ctx.strokeStyle = ctx.fillStyle = s.colour;
+          ctx.lineWidth = 3 * devicePixelRatio;
+          ctx.beginPath();
+          if (kind === 1) {
+            ctx.fillRect(x - r * 0.8, y - r * 0.8, 1.6 * r, 1.6 * r);
+          } else {
+            ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r);
+            ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r);
+            ctx.stroke();
+          }
+          ctx.restore();
+        });
       });
     };
   }
@@ -258,6 +265,74 @@
     }, rangeData(range), box);
   }
 
+  // A search study's charts: its objective by trial and by trial-epochs
+  // spent with the best so far, and against each searched key. Filled points
+  // are finished trials, open ones pruned trials (at their objective so far).
+  function pointSeries(label, colour, fill) {
+    return { label: label, stroke: colour, width: 0, paths: function () { return null; },
+             points: { show: true, size: 9, width: 2, stroke: colour, fill: fill },
+             value: function (u, v) { return v == null ? '—' : +v.toPrecision(5); } };
+  }
+
+  // A linear x scale a little wider than its points, so none sits on the border.
+  function paddedScale() {
+    return { time: false, range: function (u, min, max) {
+      var pad = (max - min) * 0.04 || 0.5;
+      return [min - pad, max + pad];
+    } };
+  }
+
+  function searchChart(host, id, title, search, rows, x, xAxis, xScale, stepped) {
+    var box = document.createElement('div');
+    box.className = 'chart';
+    box.setAttribute('data-figure', id);
+    host.appendChild(box);
+    var objective = function (kind) {
+      return rows.map(function (r) { return r.t.kind === kind ? r.t.objective : null; });
+    };
+    var columns = [rows.map(x), objective(1), objective(2)];
+    var series = [{ label: xAxis.label, value: function (u, v, si, i) {
+                    return i == null || !rows[i] ? '—' : rows[i].t.label; } },
+                  pointSeries('finished trial', '#1f77b4', '#1f77b4'),
+                  pointSeries('pruned trial', '#ff7f0e', '#ffffff')];
+    if (stepped) {
+      columns.push(rows.map(function (r) { return r.t.best; }));
+      series.push({ label: 'best so far', stroke: '#d62728', width: 2, spanGaps: true,
+                    paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } });
+    }
+    var width = Math.max(480, Math.min(stepped ? 1200 : 760, host.clientWidth || 1000));
+    return new uPlot({
+      title: title, width: width, height: stepped ? 380 : 320, series: series,
+      scales: { x: xScale }, axes: [xAxis, { label: search.objective, size: 70 }],
+      cursor: { drag: { x: true, y: false } }, legend: { live: true }
+    }, columns, box);
+  }
+
+  function drawSearch(host, search) {
+    var out = [], all = search.trials.map(function (t) { return { t: t }; });
+    out.push(searchChart(host, 'search_history', 'Optimization history by trial', search, all,
+      function (r) { return r.t.n; }, { label: 'trial (in draw order)', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+      paddedScale(), true));
+    var spent = all.filter(function (r) { return r.t.done > 0; });
+    out.push(searchChart(host, 'search_history_epochs', 'Optimization history by trial-epochs spent',
+      search, spent, function (r) { return r.t.spent; }, { label: 'trial-epochs spent' },
+      paddedScale(), true));
+    search.params.forEach(function (p) {
+      var rows = [];
+      search.trials.forEach(function (t, i) { if (p.x[i] != null && t.kind) rows.push({ t: t, x: p.x[i] }); });
+      rows.sort(function (a, b) { return a.x - b.x; });
+      var axis = { label: p.title }, scale = p.log ? { time: false, distr: 3 } : paddedScale();
+      if (p.categories) {
+        scale.range = [-0.5, p.categories.length - 0.5];
+        axis.splits = function () { return p.categories.map(function (c, i) { return i; }); };
+        axis.values = function (u, vals) { return vals.map(function (v) { return p.categories[v] || ''; }); };
+      }
+      out.push(searchChart(host, 'search_param_' + p.key, search.objective + ' against ' + p.title,
+                           search, rows, function (r) { return r.x; }, axis, scale, false));
+    });
+    return out;
+  }
+
   function sortable(table) {
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function (th, col) {
@@ -288,6 +363,11 @@
     data.figures.forEach(function (fig) {
       try { charts.push(drawChart(host, study, fig)); } catch (e) { noteError(fig.id + ': ' + e); }
     });
+    if (!study.search) return;
+    try {
+      drawSearch(document.getElementById(study.anchor + '-search-charts'), study.search)
+        .forEach(function (c) { charts.push(c); });
+    } catch (e) { noteError(study.anchor + ' search: ' + e); }
   });
   (data.ranges || []).forEach(function (range) {
     var host = document.getElementById(range.anchor + '-charts');

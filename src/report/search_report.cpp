@@ -167,13 +167,6 @@ std::string objective_text(const search::SearchSpec& spec, double v) {
 
 double objective_scale(const search::SearchSpec& spec) { return spec.maximize() ? 100 : 1; }
 
-std::string value_text(const json& v) {
-  if (v.is_boolean()) return v.get<bool>() ? "on" : "off";
-  if (v.is_number_float()) return printed("%.4g", v.get<double>());
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
-}
-
 std::optional<double> axis_value(const search::Param& p, const json& values) {
   if (!values.is_object() || !values.contains(p.key)) return std::nullopt;
   const json& v = values.at(p.key);

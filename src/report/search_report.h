@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/tables.h"
+#include "search/history.h"
 #include "search/space.h"
 #include "store/store.h"
 
@@ -54,8 +55,8 @@ std::string objective_title(const search::SearchSpec& spec);
 std::string objective_text(const search::SearchSpec& spec, double v);
 // 100 for val_acc (figures show percent), else 1.
 double objective_scale(const search::SearchSpec& spec);
-// A searched value as labels show it: on/off, reals to 4 significant digits.
-std::string value_text(const nlohmann::json& v);
+// A searched value as labels show it (the study's trial labels use the same).
+using search::value_text;
 // Where a value sits on its key's axis: the number itself (above 0 on a log
 // axis), or a choice's index; nothing when absent or outside the space.
 std::optional<double> axis_value(const search::Param& p, const nlohmann::json& values);

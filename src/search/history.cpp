@@ -2,6 +2,7 @@
 #include "search/history.h"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <string>
@@ -45,6 +46,17 @@ std::optional<double> internal_of(const Param& p, const nlohmann::json& value) {
   const double slack = 1e-9 * std::max(1.0, std::abs(p.high));
   if (x < p.low - slack || x > p.high + slack) return std::nullopt;
   return x;
+}
+
+std::string value_text(const nlohmann::json& v) {
+  if (v.is_boolean()) return v.get<bool>() ? "on" : "off";
+  if (v.is_number_float()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v.get<double>());
+    return buf;
+  }
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
 }
 
 nlohmann::json searched_values(const SearchSpec& spec, const nlohmann::json& config) {

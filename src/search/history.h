@@ -2,6 +2,7 @@
 // pruners see, and the objective reports and progress lines show.
 #pragma once
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,9 @@ std::optional<double> internal_of(const Param& p, const nlohmann::json& value);
 // The searched keys' values in a trial's configuration, those whose condition
 // fails left out: what the sampler drew for it.
 nlohmann::json searched_values(const SearchSpec& spec, const nlohmann::json& config);
+
+// A searched value as labels show it: on/off, reals to 4 significant digits.
+std::string value_text(const nlohmann::json& v);
 
 // A trial for the pruners: its losses by epoch; complete when done.
 Curve curve_of(const std::vector<EpochMetrics>& epochs, RunStatus status, const SearchSpec& spec);

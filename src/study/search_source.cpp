@@ -13,21 +13,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// A value as a search trial's label shows it: 4 significant digits for reals.
-std::string short_value(const json& v) {
-  if (v.is_boolean()) return v.get<bool>() ? "on" : "off";
-  if (v.is_number_float()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g", v.get<double>());
-    return buf;
-  }
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
-}
-
 std::string search_label(std::size_t number, const json& values) {
   std::string label = "#" + std::to_string(number + 1);
-  for (const auto& [key, v] : values.items()) label += " " + key + "=" + short_value(v);
+  for (const auto& [key, v] : values.items()) label += " " + key + "=" + search::value_text(v);
   return label;
 }
 

@@ -67,16 +67,24 @@ class Scheduler {
         last_counts = counts;
         last_print = wall_clock();
         const std::string note = source_.progress_note(store_);
-        log(progress_line(progress(summarize(store_, source_.trial_ids(store_)), opts_.jobs)) +
+        log(progress_line(current_progress()) +
             (note.empty() ? "" : "; " + note));
       }
       std::this_thread::sleep_for(std::chrono::duration<double>(opts_.poll_s));
     }
-    result.progress = progress(summarize(store_, source_.trial_ids(store_)), opts_.jobs);
+    result.progress = current_progress();
     return result;
   }
 
  private:
+  // The trials so far, and a search's budget still to draw.
+  StudyProgress current_progress() {
+    const auto trials = summarize(store_, source_.trial_ids(store_));
+    StudyProgress p = progress(trials, opts_.jobs);
+    add_undrawn(p, trials, source_.remaining(store_), opts_.jobs);
+    return p;
+  }
+
   void log(const std::string& line) {
     if (opts_.log) opts_.log(line);
   }

@@ -122,8 +122,29 @@ StudyProgress progress(const std::vector<TrialSummary>& trials, int parallel) {
   return p;
 }
 
+void add_undrawn(StudyProgress& p, const std::vector<TrialSummary>& trials, std::int64_t undrawn,
+                 int parallel) {
+  if (undrawn <= 0) return;
+  p.undrawn = undrawn;
+  double seconds = 0, epochs = 0;
+  int finished = 0;
+  for (const auto& s : trials)
+    if (is_finished(s.trial.status) && s.mean_epoch_s > 0) {
+      seconds += s.mean_epoch_s * static_cast<double>(s.trial.epochs_done);
+      epochs += static_cast<double>(s.trial.epochs_done);
+      ++finished;
+    }
+  if (finished == 0) {
+    p.seconds_left = 0;  // unknown until a trial has finished
+    return;
+  }
+  p.epochs_total += static_cast<std::int64_t>(epochs / finished * static_cast<double>(undrawn));
+  if (p.seconds_left > 0 || p.running + p.pending == 0)
+    p.seconds_left += seconds / finished * static_cast<double>(undrawn) / std::max(1, parallel);
+}
+
 std::string progress_line(const StudyProgress& p) {
-  const int total = p.finished() + p.running + p.pending;
+  const auto total = p.finished() + p.running + p.pending + p.undrawn;
   std::string line = std::to_string(p.finished()) + "/" + std::to_string(total) +
                      " trials finished";
   std::string how;
@@ -134,9 +155,10 @@ std::string progress_line(const StudyProgress& p) {
     if (n) how += (how.empty() ? "" : ", ") + std::to_string(n) + what;
   if (!how.empty()) line += " (" + how + ")";
   line += ", " + std::to_string(p.running) + " running, " + std::to_string(p.pending) +
-          " waiting; epoch " + format_count(static_cast<double>(p.epochs_done)) + "/" +
+          " waiting" + (p.undrawn ? ", " + std::to_string(p.undrawn) + " not drawn yet" : "") +
+          "; epoch " + format_count(static_cast<double>(p.epochs_done)) + "/" +
           format_count(static_cast<double>(p.epochs_total));
-  if (p.running + p.pending > 0)
+  if (p.running + p.pending + p.undrawn > 0)
     line += p.seconds_left > 0 ? "; about " + format_duration(p.seconds_left) + " left"
                                : "; time left: after the first epoch";
   return line;

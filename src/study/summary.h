@@ -27,6 +27,7 @@ std::vector<std::string> current_ids(Store& store);
 
 struct StudyProgress {
   int done = 0, diverged = 0, failed = 0, pruned = 0, stopped = 0, running = 0, pending = 0;
+  std::int64_t undrawn = 0;  // a search's budget not drawn yet
   std::int64_t epochs_done = 0, epochs_total = 0;
   double seconds_left = 0;  // with `parallel` trials at a time; 0 = unknown
   int finished() const { return done + diverged + failed + pruned + stopped; }
@@ -34,7 +35,13 @@ struct StudyProgress {
 
 StudyProgress progress(const std::vector<TrialSummary>& trials, int parallel);
 
-// "3/10 trials finished (1 diverged), 2 running, 5 left; epoch 120/1,000; about 12m left"
+// Adds a search's `undrawn` trials to `p`: each counted as long as the
+// finished ones took on average (time left unknown before the first).
+void add_undrawn(StudyProgress& p, const std::vector<TrialSummary>& trials, std::int64_t undrawn,
+                 int parallel);
+
+// "3/10 trials finished (1 diverged), 2 running, 5 waiting; epoch 120/1,000; about 12m left";
+// a search's undrawn trials count in the total ("3/40 ..., 30 not drawn yet").
 std::string progress_line(const StudyProgress& p);
 
 // The status table, one line per trial, and a closing line with the totals;

@@ -68,6 +68,19 @@ TEST_F(StudySummaryTest, SummariesFindTheBestEpochAndTimeLeft) {
   EXPECT_THAT(progress_line(p), HasSubstr("1/3 trials finished (1 diverged), 1 running, 1 waiting"));
 }
 
+// A search with budget left: its undrawn trials count as long as the finished
+// one took (1 epoch of 10 s each), on two lanes.
+TEST_F(StudySummaryTest, ASearchsUndrawnTrialsCountInTheTotalAndTheTimeLeft) {
+  const auto s = summarize(*store, ids);
+  StudyProgress p = progress(s, 2);
+  add_undrawn(p, s, 4, 2);
+  EXPECT_EQ(p.undrawn, 4);
+  EXPECT_EQ(p.epochs_total, 9 + 4);
+  EXPECT_EQ(p.seconds_left, 25 + 4 * 10 / 2);
+  EXPECT_THAT(progress_line(p), HasSubstr("1/7 trials finished (1 diverged), 1 running, 1 waiting, "
+                                          "4 not drawn yet; epoch 4/13"));
+}
+
 TEST_F(StudySummaryTest, StatusTableShowsEveryColumnAndOnlyCurrentTrials) {
   const std::string table = status_table(summarize(*store, ids), 1);
   EXPECT_THAT(table, HasSubstr("label"));

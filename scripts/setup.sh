@@ -11,6 +11,8 @@ packages=(
   libtorch-dev            # LibTorch 1.13 (CPU)
   libopenblas0-openmp     # BLAS for LibTorch; the OpenMP build shares LibTorch's threads
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev
+  libpqxx-dev             # the PostgreSQL results store (libpqxx 6.4 over libpq)
+  postgresql              # tests: throw-away PostgreSQL servers
   libgtest-dev libgmock-dev
   curl ca-certificates    # `lrtune data download`
   gnuplot-nox             # `lrtune report` figures (pngcairo and svg terminals)

@@ -1,5 +1,5 @@
 // The Store conformance suite's fixture: the backends it runs against (SQLite,
-// the test fake; PostgreSQL when it comes) and two workers on one study.
+// the test fake, PostgreSQL on a throw-away server) and two workers on one study.
 #pragma once
 #include <filesystem>
 #include <map>
@@ -11,8 +11,10 @@
 #include <gtest/gtest.h>
 
 #include "core/metrics.h"
+#include "store/postgres_store.h"
 #include "store/store.h"
 #include "support/fake_store.h"
+#include "support/postgres_server.h"
 #include "support/test_support.h"
 
 namespace lrtune::conformance {
@@ -29,6 +31,8 @@ class Backend {
   // study see the same data; those on different studies share nothing.
   virtual std::unique_ptr<Store> open(const std::string& study) = 0;
   virtual void advance(double seconds) = 0;
+  // Why this backend cannot run here (the case is skipped saying so); "" = it can.
+  virtual std::string unavailable() const { return ""; }
 };
 
 // Every handle opens the same file; the clock is one shared double.
@@ -72,6 +76,31 @@ class FakeBackend final : public Backend {
   std::map<std::string, std::shared_ptr<test::FakeStoreState>> states_;
 };
 
+// A fresh database on the test process's PostgreSQL server; every handle
+// has its own connection and its own local folder, as workers on hosts that
+// share no filesystem have, so checkpoints travel through the database.
+class PostgresBackend final : public Backend {
+ public:
+  PostgresBackend() {
+    if (auto* server = test::PostgresServer::get(why_)) url_ = server->create_database("conf");
+  }
+  std::unique_ptr<Store> open(const std::string& study) override {
+    PostgresOptions options;
+    options.study = study;
+    options.clock = [t = time_] { return *t; };
+    options.local_dir = (tmp_.path() / ("worker-" + std::to_string(++handles_))).string();
+    return open_postgres_store(url_, options);
+  }
+  void advance(double seconds) override { *time_ += seconds; }
+  std::string unavailable() const override { return why_; }
+
+ private:
+  test::TempDir tmp_;
+  std::string why_, url_;
+  int handles_ = 0;
+  std::shared_ptr<double> time_ = std::make_shared<double>(1.7e9);
+};
+
 struct BackendKind {
   const char* name;
   std::unique_ptr<Backend> (*make)();
@@ -83,6 +112,7 @@ class StoreConformance : public ::testing::TestWithParam<BackendKind> {
  protected:
   void SetUp() override {
     backend = GetParam().make();
+    if (const std::string why = backend->unavailable(); !why.empty()) GTEST_SKIP() << why;
     a = backend->open(kStudy);
     b = backend->open(kStudy);
   }

@@ -273,6 +273,7 @@ TEST_P(StoreConformance, RetryFailedMakesListedFailedTrialsPending) {
 const BackendKind kBackends[] = {
     {"sqlite", [] { return std::unique_ptr<Backend>(new SqliteBackend); }},
     {"fake", [] { return std::unique_ptr<Backend>(new FakeBackend); }},
+    {"postgres", [] { return std::unique_ptr<Backend>(new PostgresBackend); }},
 };
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return std::string(info.param.name); });

@@ -1,0 +1,538 @@
+// The Store on PostgreSQL: one connection per object; claims lock a row with
+// FOR UPDATE SKIP LOCKED; history() is one repeatable-read snapshot; a chooser
+// runs with the study's row locked; checkpoints are bytea rows.
+#include "store/postgres_store.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
+
+#include "store/postgres_db.h"
+
+namespace lrtune {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Params = std::vector<std::string>;
+
+const char* const kTrialColumns =
+    "id, label, config, repeat_index, epochs_total, status, host, pid, started_at, ended_at, "
+    "heartbeat_at, error, attempts, info, lease, "
+    "(SELECT COUNT(*) FROM epochs e WHERE e.trial_seq = trials.seq)";
+
+std::string epoch_columns(const std::string& prefix = "") {
+  std::string cols = prefix + "epoch";
+  for (const auto& f : metric_fields()) cols += ", " + prefix + f.name;
+  return cols;
+}
+
+// An epoch row whose columns (epoch_columns()) start at `first`.
+EpochMetrics read_epoch(const pqxx::row& row, int first) {
+  EpochMetrics m;
+  m.epoch = row[first].as<std::int64_t>();
+  int col = first + 1;
+  for (const auto& f : metric_fields()) m.*f.member = pg::read_real(row[col++]);
+  return m;
+}
+
+// The default local folder: one per database and study under the temp dir.
+fs::path default_local_dir(const std::string& db, const std::string& study) {
+  std::string folder = study.empty() ? "default" : study;
+  for (char& c : folder)
+    if (c == '/' || c == '\\') c = '_';
+  return fs::temp_directory_path() / "lrtune-pg" / db / folder;
+}
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const std::string& url, PostgresOptions options)
+      : name_(pg::display_url(url)), conn_(pg::connect(url)), options_(std::move(options)) {
+    pg::guarded(name_, [&] {
+      pg::open_schema(*conn_, name_);
+      pqxx::nontransaction tx(*conn_);
+      bind_study(tx);
+    });
+    local_dir_ = options_.local_dir.empty()
+                     ? default_local_dir(conn_->dbname(), options_.study)
+                     : fs::path(options_.local_dir);
+  }
+
+  void put_study(const StudyInfo& info) override {
+    locked([&] {
+      pqxx::work tx(*conn_);
+      const double t = clock(tx);
+      const std::int64_t study = study_id_ ? study_id_ : create_study(tx, info.name);
+      tx.exec_params("UPDATE studies SET name = $1, description = $2, spec = $3, trial_ids = $4,"
+                     " declared = true, updated_at = $5 WHERE study_id = $6",
+                     info.name, info.description, info.spec.dump(), json(info.trial_ids).dump(),
+                     pg::real(t), study);
+      tx.commit();
+      study_id_ = study;
+    });
+  }
+
+  std::optional<StudyInfo> study() override {
+    return locked([&]() -> std::optional<StudyInfo> {
+      pqxx::nontransaction tx(*conn_);
+      const pqxx::result r = tx.exec_params(
+          "SELECT name, description, spec, trial_ids FROM studies"
+          " WHERE study_id = $1 AND declared", study_id_);
+      if (r.empty()) return std::nullopt;
+      StudyInfo info{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                     parse_json(r[0][2].as<std::string>(), "study spec"), {}};
+      info.trial_ids = parse_ids(r[0][3].as<std::string>());
+      return info;
+    });
+  }
+
+  void add_trial(const TrialSpec& spec) override {
+    locked([&] {
+      pqxx::work tx(*conn_);
+      // `lrtune train` adds a trial without any study file: the study is made here.
+      const std::int64_t study = study_id_ ? study_id_ : create_study(tx, options_.study);
+      insert_trial(tx, study, spec);
+      tx.commit();
+      study_id_ = study;
+    });
+  }
+
+  std::vector<TrialRecord> trials() override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      std::vector<TrialRecord> out;
+      for (const auto& row : tx.exec_params(std::string("SELECT ") + kTrialColumns +
+                                                " FROM trials WHERE study_id = $1 ORDER BY seq",
+                                            study_id_))
+        out.push_back(read_trial(row));
+      return out;
+    });
+  }
+
+  std::optional<TrialRecord> trial(const std::string& id) override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      return find_trial(tx, id);
+    });
+  }
+
+  std::vector<TrialHistory> history() override {
+    return locked([&] {
+      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(*conn_);
+      auto out = history_in(tx, current_ids(tx));
+      tx.commit();
+      return out;
+    });
+  }
+
+  std::optional<TrialSpec> add_trial_with(const TrialChooser& choose) override {
+    return locked([&]() -> std::optional<TrialSpec> {
+      pqxx::work tx(*conn_);
+      // The study's row lock serializes choosers: the next one reads this one's trial.
+      const pqxx::result s = tx.exec_params(
+          "SELECT trial_ids FROM studies WHERE study_id = $1 FOR UPDATE", study_id_);
+      if (s.empty()) throw StoreError(name_ + ": no study to add a trial to");
+      std::vector<std::string> ids = parse_ids(s[0][0].as<std::string>());
+      std::optional<TrialSpec> spec = choose(history_in(tx, ids));
+      if (!spec) return std::nullopt;
+      if (find_trial(tx, spec->id))
+        throw StoreError(name_ + ": trial " + spec->id + " is already in the study");
+      insert_trial(tx, study_id_, *spec);
+      ids.push_back(spec->id);
+      tx.exec_params("UPDATE studies SET trial_ids = $1, updated_at = $2 WHERE study_id = $3",
+                     json(ids).dump(), pg::real(clock(tx)), study_id_);
+      tx.commit();
+      return spec;
+    });
+  }
+
+  std::optional<TrialRecord> claim_trial(const std::vector<std::string>& ids,
+                                         const std::string& host, std::int64_t pid,
+                                         double stale_after_s) override {
+    return locked([&]() -> std::optional<TrialRecord> {
+      pqxx::work tx(*conn_);
+      const std::string t = pg::real(clock(tx));
+      // Rows another worker is claiming right now are skipped, not waited for;
+      // a row changed meanwhile is checked again against the condition.
+      const pqxx::result r = tx.exec_params(
+          "SELECT seq FROM trials WHERE study_id = $1 AND id = ANY($2::text[]) AND"
+          " (status = 'pending' OR (status = 'running' AND $3::float8 - heartbeat_at > $4::float8))"
+          " ORDER BY array_position($2::text[], id) LIMIT 1 FOR UPDATE SKIP LOCKED",
+          study_id_, pg::text_array(ids), t, pg::real(stale_after_s));
+      if (r.empty()) return std::nullopt;
+      tx.exec_params("UPDATE trials SET status = 'running', host = $1, pid = $2, heartbeat_at = $3,"
+                     " started_at = CASE WHEN started_at = 0 THEN $3 ELSE started_at END,"
+                     " ended_at = 0, error = '', attempts = attempts + 1, lease = lease + 1"
+                     " WHERE seq = $4",
+                     host, pid, t, r[0][0].as<std::int64_t>());
+      auto record = find_trial(tx, r[0][0].as<std::int64_t>());
+      tx.commit();
+      claims_[record->spec.id] = record->lease;
+      return record;
+    });
+  }
+
+  void heartbeat(const std::string& id) override {
+    locked([&] {
+      pqxx::work tx(*conn_);
+      update_held(tx, id, "heartbeat_at = $1", {pg::real(clock(tx))});
+      tx.commit();
+    });
+  }
+
+  void finish_trial(const std::string& id, RunStatus status, const std::string& error) override {
+    locked([&] {
+      pqxx::work tx(*conn_);
+      const bool done = update_held(tx, id, "status = $1, error = $2, ended_at = $3, heartbeat_at = $3",
+                                    {to_string(status), error, pg::real(clock(tx))});
+      tx.commit();
+      if (done) claims_.erase(id);
+    });
+  }
+
+  void release_trial(const std::string& id) override {
+    locked([&] {
+      pqxx::work tx(*conn_);
+      const bool done = update_held(tx, id, "status = 'pending'", {});
+      tx.commit();
+      if (done) claims_.erase(id);
+    });
+  }
+
+  bool holds(const std::string& id) override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      return holds_in(tx, id, "");
+    });
+  }
+
+  bool release_orphan(const std::string& id, const std::string& host, std::int64_t pid) override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      return tx.exec_params("UPDATE trials SET status = 'pending' WHERE study_id = $1 AND id = $2"
+                            " AND status = 'running' AND host = $3 AND pid = $4",
+                            study_id_, id, host, pid).affected_rows() > 0;
+    });
+  }
+
+  int retry_failed(const std::vector<std::string>& ids) override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      return static_cast<int>(
+          tx.exec_params("UPDATE trials SET status = 'pending', error = '' WHERE study_id = $1"
+                         " AND id = ANY($2::text[]) AND status = 'failed'",
+                         study_id_, pg::text_array(ids)).affected_rows());
+    });
+  }
+
+  void set_trial_info(const std::string& id, const json& info) override {
+    locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      tx.exec_params("UPDATE trials SET info = $1 WHERE study_id = $2 AND id = $3", info.dump(),
+                     study_id_, id);
+    });
+  }
+
+  void put_epoch(const std::string& id, const EpochMetrics& m) override {
+    locked([&] {
+      pqxx::work tx(*conn_);
+      refuse_if_lost(tx, id, "this worker's epoch " + std::to_string(m.epoch) + " is not recorded");
+      Params params{std::to_string(trial_seq(tx, id)), std::to_string(m.epoch)};
+      std::string marks = "$1, $2", updates;
+      for (const auto& f : metric_fields()) {
+        params.push_back(pg::real(m.*f.member));
+        marks += ", $" + std::to_string(params.size());
+        updates += (updates.empty() ? "" : ", ") + std::string(f.name) + " = EXCLUDED." + f.name;
+      }
+      tx.exec_params("INSERT INTO epochs (trial_seq, " + epoch_columns() + ") VALUES (" + marks +
+                         ") ON CONFLICT (trial_seq, epoch) DO UPDATE SET " + updates,
+                     pqxx::prepare::make_dynamic_params(params));
+      tx.commit();
+    });
+  }
+
+  void truncate_epochs(const std::string& id, std::int64_t last_epoch) override {
+    locked([&] {
+      pqxx::work tx(*conn_);
+      refuse_if_lost(tx, id, "its epochs after " + std::to_string(last_epoch) + " are not deleted");
+      tx.exec_params("DELETE FROM epochs WHERE trial_seq = (SELECT seq FROM trials"
+                     " WHERE study_id = $1 AND id = $2) AND epoch > $3",
+                     study_id_, id, last_epoch);
+      tx.commit();
+    });
+  }
+
+  std::vector<EpochMetrics> epochs(const std::string& id) override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      std::vector<EpochMetrics> out;
+      for (const auto& row : tx.exec_params(
+               "SELECT " + epoch_columns() + " FROM epochs WHERE trial_seq = (SELECT seq"
+               " FROM trials WHERE study_id = $1 AND id = $2) ORDER BY epoch", study_id_, id))
+        out.push_back(read_epoch(row, 0));
+      return out;
+    });
+  }
+
+  double now() override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      return clock(tx);
+    });
+  }
+
+  std::string trial_dir(const std::string& id) override {
+    return (local_dir_ / "trials" / id).string();
+  }
+
+  // Copies the file into the database: the worker that resumes the trial
+  // may be on another host. Refused, like epochs, once the lease is lost.
+  void save_checkpoint(const std::string& id, const std::string& local_file) override {
+    std::ifstream in(local_file, std::ios::binary);
+    if (!in) throw StoreError(name_ + ": cannot open checkpoint " + local_file + " to save it");
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    if (in.bad()) throw StoreError(name_ + ": cannot read checkpoint " + local_file);
+    locked([&] {
+      pqxx::work tx(*conn_);
+      refuse_if_lost(tx, id, "its checkpoint is not saved");
+      tx.exec_params("INSERT INTO checkpoints (trial_seq, data, saved_at) VALUES ($1, $2, $3)"
+                     " ON CONFLICT (trial_seq) DO UPDATE SET data = EXCLUDED.data,"
+                     " saved_at = EXCLUDED.saved_at",
+                     trial_seq(tx, id), pqxx::binarystring(bytes), pg::real(clock(tx)));
+      tx.commit();
+    });
+  }
+
+  bool fetch_checkpoint(const std::string& id, const std::string& local_file) override {
+    std::string bytes;
+    const bool found = locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      const pqxx::result r = tx.exec_params(
+          "SELECT c.data FROM checkpoints c JOIN trials t ON c.trial_seq = t.seq"
+          " WHERE t.study_id = $1 AND t.id = $2", study_id_, id);
+      if (r.empty()) return false;
+      bytes = pqxx::binarystring(r[0][0]).str();
+      return true;
+    });
+    if (found) write_file(local_file, bytes);
+    return found;
+  }
+
+ private:
+  // Runs `f` holding the connection, with the study resolved; libpqxx's
+  // exceptions become StoreError naming the database.
+  template <typename F>
+  auto locked(F&& f) -> decltype(f()) {
+    std::lock_guard lock(mu_);
+    return pg::guarded(name_, [&]() -> decltype(f()) {
+      if (study_id_ == 0) {
+        pqxx::nontransaction tx(*conn_);
+        bind_study(tx);
+      }
+      return f();
+    });
+  }
+
+  // Acts for the named study, or the only one; none yet is fine (put_study
+  // or add_trial creates it), several without a name is an error.
+  void bind_study(pqxx::transaction_base& tx) {
+    if (!options_.study.empty()) {
+      study_id_ = study_id_of(tx, options_.study);
+      return;
+    }
+    const pqxx::result r = tx.exec("SELECT study_id, name FROM studies ORDER BY study_id");
+    if (r.size() == 1) study_id_ = r[0][0].as<std::int64_t>();
+    if (r.size() <= 1) return;
+    std::string names;
+    for (const auto& row : r) names += (names.empty() ? "'" : ", '") + row[1].as<std::string>() + "'";
+    throw StoreError(name_ + ": holds " + std::to_string(r.size()) + " studies (" + names +
+                     "); name the one you mean");
+  }
+
+  std::int64_t study_id_of(pqxx::transaction_base& tx, const std::string& name) {
+    const pqxx::result r = tx.exec_params("SELECT study_id FROM studies WHERE name = $1", name);
+    return r.empty() ? 0 : r[0][0].as<std::int64_t>();
+  }
+
+  // Inside a transaction: the study called `name`, created when absent.
+  std::int64_t create_study(pqxx::transaction_base& tx, const std::string& name) {
+    const std::string t = pg::real(clock(tx));
+    tx.exec_params("INSERT INTO studies (name, created_at, updated_at) VALUES ($1, $2, $2)"
+                   " ON CONFLICT (name) DO NOTHING", name, t);
+    return study_id_of(tx, name);
+  }
+
+  double clock(pqxx::transaction_base& tx) {
+    if (options_.clock) return options_.clock();
+    return pg::read_real(tx.exec("SELECT extract(epoch FROM clock_timestamp())::float8")[0][0]);
+  }
+
+  json parse_json(const std::string& text, const std::string& what) const {
+    try {
+      return json::parse(text);
+    } catch (const json::exception& e) {
+      throw StoreError(name_ + ": corrupt " + what + " (" + e.what() + ")");
+    }
+  }
+
+  std::vector<std::string> parse_ids(const std::string& text) const {
+    const json list = parse_json(text, "study trial list");
+    std::vector<std::string> out;
+    if (list.is_array())
+      for (const auto& item : list)
+        if (item.is_string()) out.push_back(item.get<std::string>());
+    if (!list.is_array() || out.size() != list.size())
+      throw StoreError(name_ + ": corrupt study trial list (not a list of trial ids)");
+    return out;
+  }
+
+  std::vector<std::string> current_ids(pqxx::transaction_base& tx) {
+    const pqxx::result r =
+        tx.exec_params("SELECT trial_ids FROM studies WHERE study_id = $1", study_id_);
+    return r.empty() ? std::vector<std::string>{} : parse_ids(r[0][0].as<std::string>());
+  }
+
+  std::int64_t trial_seq(pqxx::transaction_base& tx, const std::string& id) {
+    const pqxx::result r =
+        tx.exec_params("SELECT seq FROM trials WHERE study_id = $1 AND id = $2", study_id_, id);
+    if (r.empty()) throw StoreError(name_ + ": no trial " + id + " in this study");
+    return r[0][0].as<std::int64_t>();
+  }
+
+  // Whether this object's claim of `id` still holds; `lock` ("FOR SHARE")
+  // keeps a takeover out until the transaction ends.
+  bool holds_in(pqxx::transaction_base& tx, const std::string& id, const std::string& lock) {
+    auto it = claims_.find(id);
+    if (it == claims_.end()) return false;
+    return !tx.exec_params("SELECT 1 FROM trials WHERE study_id = $1 AND id = $2"
+                           " AND status = 'running' AND lease = $3 " + lock,
+                           study_id_, id, it->second).empty();
+  }
+
+  // Writes of a worker that lost its lease are refused, not dropped: the
+  // worker learns it must stop.
+  void refuse_if_lost(pqxx::transaction_base& tx, const std::string& id, const std::string& what) {
+    if (claims_.count(id) && !holds_in(tx, id, "FOR SHARE"))
+      throw StoreError(name_ + ": trial " + id + " was taken over by another worker; " + what);
+  }
+
+  // "UPDATE trials SET <set>" for this trial -- only while this object still
+  // holds the claim's lease if it claimed the trial. `params` fill $1..$n of
+  // `set`. Whether a row changed: a write that lost the lease keeps the claim,
+  // so every later write of this worker stays fenced.
+  bool update_held(pqxx::transaction_base& tx, const std::string& id, const std::string& set,
+                   Params params) {
+    auto next = [&](std::string value) {
+      params.push_back(std::move(value));
+      return "$" + std::to_string(params.size());
+    };
+    std::string sql = "UPDATE trials SET " + set;
+    sql += " WHERE study_id = " + next(std::to_string(study_id_));
+    sql += " AND id = " + next(id);
+    if (auto it = claims_.find(id); it != claims_.end())
+      sql += " AND status = 'running' AND lease = " + next(std::to_string(it->second));
+    return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)).affected_rows() > 0;
+  }
+
+  TrialRecord read_trial(const pqxx::row& q) const {
+    TrialRecord r;
+    r.spec.id = q[0].as<std::string>();
+    r.spec.label = q[1].as<std::string>();
+    r.spec.config = parse_json(q[2].as<std::string>(), "config of trial " + r.spec.id);
+    r.spec.repeat = q[3].as<std::int64_t>();
+    r.spec.epochs_total = q[4].as<std::int64_t>();
+    r.status = run_status_from_string(q[5].as<std::string>());
+    r.host = q[6].as<std::string>();
+    r.pid = q[7].as<std::int64_t>();
+    r.started_at = pg::read_real(q[8]);
+    r.ended_at = pg::read_real(q[9]);
+    r.heartbeat_at = pg::read_real(q[10]);
+    r.error = q[11].as<std::string>();
+    r.attempts = q[12].as<std::int64_t>();
+    r.info = parse_json(q[13].as<std::string>(), "info of trial " + r.spec.id);
+    r.lease = q[14].as<std::int64_t>();
+    r.epochs_done = q[15].as<std::int64_t>();
+    return r;
+  }
+
+  std::optional<TrialRecord> find_trial(pqxx::transaction_base& tx, const std::string& id) {
+    const pqxx::result r = tx.exec_params(std::string("SELECT ") + kTrialColumns +
+                                          " FROM trials WHERE study_id = $1 AND id = $2",
+                                          study_id_, id);
+    if (r.empty()) return std::nullopt;
+    return read_trial(r[0]);
+  }
+
+  std::optional<TrialRecord> find_trial(pqxx::transaction_base& tx, std::int64_t seq) {
+    const pqxx::result r = tx.exec_params(
+        std::string("SELECT ") + kTrialColumns + " FROM trials WHERE seq = $1", seq);
+    if (r.empty()) return std::nullopt;
+    return read_trial(r[0]);
+  }
+
+  // The trials `ids` of the study with their epochs, in two queries.
+  std::vector<TrialHistory> history_in(pqxx::transaction_base& tx,
+                                       const std::vector<std::string>& ids) {
+    std::map<std::string, TrialHistory> all;
+    const std::string wanted = pg::text_array(ids);
+    for (const auto& row : tx.exec_params(std::string("SELECT ") + kTrialColumns +
+                                              " FROM trials WHERE study_id = $1"
+                                              " AND id = ANY($2::text[])",
+                                          study_id_, wanted)) {
+      TrialRecord r = read_trial(row);
+      all[r.spec.id].trial = std::move(r);
+    }
+    for (const auto& row : tx.exec_params(
+             "SELECT t.id, " + epoch_columns("e.") + " FROM epochs e JOIN trials t ON"
+             " e.trial_seq = t.seq WHERE t.study_id = $1 AND t.id = ANY($2::text[])"
+             " ORDER BY t.seq, e.epoch", study_id_, wanted))
+      all[row[0].as<std::string>()].epochs.push_back(read_epoch(row, 1));
+    std::vector<TrialHistory> out;
+    for (const auto& id : ids)
+      if (auto it = all.find(id); it != all.end() && !it->second.trial.spec.id.empty())
+        out.push_back(it->second);
+    return out;
+  }
+
+  // The trial, unless its id is already in the study.
+  void insert_trial(pqxx::transaction_base& tx, std::int64_t study, const TrialSpec& spec) {
+    tx.exec_params("INSERT INTO trials (study_id, id, label, config, repeat_index, epochs_total,"
+                   " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                   " ON CONFLICT (study_id, id) DO NOTHING",
+                   study, spec.id, spec.label, spec.config.dump(), spec.repeat, spec.epochs_total,
+                   pg::real(clock(tx)));
+  }
+
+  // Writes beside the file and renames, so a reader never sees half of it.
+  void write_file(const std::string& local_file, const std::string& bytes) const {
+    const fs::path path(local_file);
+    std::error_code ec;
+    if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+    const std::string part = local_file + ".fetching";
+    std::ofstream out(part, std::ios::binary | std::ios::trunc);
+    out << bytes;
+    if (!out.flush()) throw StoreError(name_ + ": cannot write checkpoint " + part);
+    out.close();
+    fs::rename(part, path, ec);
+    if (ec)
+      throw StoreError(name_ + ": cannot move checkpoint to " + local_file + ": " + ec.message());
+  }
+
+  std::mutex mu_;  // one connection, used by a worker and its heartbeat thread
+  std::string name_;
+  std::unique_ptr<pqxx::connection> conn_;
+  PostgresOptions options_;
+  fs::path local_dir_;
+  std::int64_t study_id_ = 0;                   // 0: no study yet
+  std::map<std::string, std::int64_t> claims_;  // trial id -> lease of our claim
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_postgres_store(const std::string& url, PostgresOptions options) {
+  return std::make_unique<PostgresStore>(url, std::move(options));
+}
+
+}  // namespace lrtune

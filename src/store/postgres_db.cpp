@@ -85,26 +85,58 @@ std::string display_url(const std::string& url) {
   return url.substr(0, colon) + url.substr(at);
 }
 
+std::string with_timeouts(const std::string& url) {
+  static const std::pair<const char*, const char*> kSettings[] = {
+      {"connect_timeout", "10"},  {"keepalives", "1"},         {"keepalives_idle", "10"},
+      {"keepalives_interval", "5"}, {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"}};
+  const bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  std::string out = url;
+  for (const auto& [key, value] : kSettings) {
+    if (url.find(std::string(key) + "=") != std::string::npos) continue;
+    if (uri) out += (out.find('?') == std::string::npos ? "?" : "&") + std::string(key) + "=" + value;
+    else out += std::string(" ") + key + "=" + value;
+  }
+  return out;
+}
+
+bool server_busy(const std::string& message) {
+  for (const char* what : {"too many clients", "too many connections", "remaining connection slots",
+                           "is starting up", "is shutting down", "in recovery mode"})
+    if (message.find(what) != std::string::npos) return true;
+  return false;
+}
+
+bool connection_gone(const pqxx::sql_error& e) {
+  const std::string& state = e.sqlstate();
+  return state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
+}
+
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
   try {
-    return std::make_unique<pqxx::connection>(url);
+    return std::make_unique<pqxx::connection>(with_timeouts(url));
   } catch (const pqxx::broken_connection& e) {
     const std::string where = host_port(url);
-    throw StoreError(display_url(url) + ": cannot connect to PostgreSQL" +
-                     (where.empty() ? "" : " at " + where) + " (" + one_line(e.what()) + ")");
+    const std::string message = display_url(url) + ": cannot connect to PostgreSQL" +
+                                (where.empty() ? "" : " at " + where) + " (" +
+                                one_line(e.what()) + ")";
+    if (server_busy(e.what())) throw ConnectionLost(message);
+    throw StoreError(message);
   } catch (const std::exception& e) {
     throw StoreError(display_url(url) + ": cannot connect to PostgreSQL (" + one_line(e.what()) +
                      ")");
   }
 }
 
-void open_schema(pqxx::connection& conn, const std::string& name) {
+void open_schema(pqxx::connection& conn, const std::string& name, bool create) {
   pqxx::work tx(conn);
   tx.exec_params("SELECT pg_advisory_xact_lock($1)", kSchemaLockKey);
   const pqxx::result tables = tx.exec(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()");
   bool has_meta = false;
   for (const auto& row : tables) has_meta = has_meta || row[0].as<std::string>() == "meta";
+  if (tables.empty() && !create)
+    throw StoreError(name + ": this PostgreSQL database holds no lrtune study yet; "
+                     "`lrtune study run FILE --store URL` (or `lrtune study create`) registers one");
   if (tables.empty()) {
     tx.exec(kSchema2);
     tx.exec_params("INSERT INTO meta (key, value) VALUES ('schema_version', $1)",

@@ -17,14 +17,33 @@ namespace lrtune::pg {
 // The URL as messages show it: a password (user:secret@) is left out.
 std::string display_url(const std::string& url);
 
+// The connection to the server was lost, or a transaction's outcome is
+// unknown (the server restarted, the network dropped it, the server is full):
+// the store reconnects and runs the operation again.
+class ConnectionLost : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// The connection string lrtune uses for `url`: the URL with TCP keepalives, a
+// connect timeout and a TCP user timeout added (unless the URL sets them), so
+// that a cut network link is noticed in about half a minute instead of hanging.
+std::string with_timeouts(const std::string& url);
+
+// Whether a refused connection is the server's passing state: full
+// (max_connections), starting up, shutting down, recovering. Worth retrying.
+bool server_busy(const std::string& message);
+
 // Opens the connection; StoreError "<url>: cannot connect to PostgreSQL at
-// host:port (<reason>)" when the server cannot be reached.
+// host:port (<reason>)" when the server cannot be reached, ConnectionLost
+// (a StoreError) when it is busy (server_busy).
 std::unique_ptr<pqxx::connection> connect(const std::string& url);
 
 // In one transaction, serialized with other lrtune processes by an advisory
 // lock: creates the schema in an empty database, and refuses (StoreError, one
-// line) a database holding other tables or a newer lrtune's schema.
-void open_schema(pqxx::connection& conn, const std::string& name);
+// line) a database holding other tables or a newer lrtune's schema. With
+// `create` false an empty database is refused too, and nothing is written.
+void open_schema(pqxx::connection& conn, const std::string& name, bool create = true);
 
 // A double as a SQL literal PostgreSQL reads back to the same bits: NaN and
 // the infinities by name, every finite value with 17 significant digits.
@@ -36,14 +55,28 @@ std::string text_array(const std::vector<std::string>& items);
 // A message of libpq (which spans lines) on one line.
 std::string one_line(const std::string& text);
 
-// Runs `f`, turning libpqxx's exceptions into StoreError naming `name`.
+// Whether an SQL error means the connection is gone: SQLSTATE class 08
+// (connection exception) or 57P (the server shutting down or starting).
+bool connection_gone(const pqxx::sql_error& e);
+
+// Runs `f`, turning libpqxx's exceptions into StoreError naming `name`, and
+// those of a lost connection or an unknown outcome into ConnectionLost.
 template <typename F>
 auto guarded(const std::string& name, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const pqxx::broken_connection& e) {
-    throw StoreError(name + ": lost the connection to PostgreSQL (" + one_line(e.what()) + ")");
+    throw ConnectionLost(name + ": lost the connection to PostgreSQL (" + one_line(e.what()) + ")");
+  } catch (const pqxx::in_doubt_error& e) {
+    throw ConnectionLost(name + ": lost the connection to PostgreSQL during a commit (" +
+                         one_line(e.what()) + ")");
+  } catch (const pqxx::statement_completion_unknown& e) {
+    throw ConnectionLost(name + ": lost the connection to PostgreSQL during a statement (" +
+                         one_line(e.what()) + ")");
   } catch (const pqxx::sql_error& e) {
+    if (connection_gone(e))
+      throw ConnectionLost(name + ": the PostgreSQL server ended the connection (" +
+                           one_line(e.what()) + ")");
     throw StoreError(name + ": PostgreSQL refused a statement (" + one_line(e.what()) + ")");
   } catch (const pqxx::failure& e) {
     throw StoreError(name + ": " + one_line(e.what()));

@@ -8,6 +8,10 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <chrono>
+#include <algorithm>
+#include <cstdio>
 
 #include "store/postgres_db.h"
 
@@ -49,12 +53,14 @@ fs::path default_local_dir(const std::string& db, const std::string& study) {
 class PostgresStore final : public Store {
  public:
   PostgresStore(const std::string& url, PostgresOptions options)
-      : name_(pg::display_url(url)), conn_(pg::connect(url)), options_(std::move(options)) {
+      : name_(pg::display_url(url)), url_(url), options_(std::move(options)) {
+    first_connection();
     pg::guarded(name_, [&] {
-      pg::open_schema(*conn_, name_);
+      pg::open_schema(*conn_, name_, /*create=*/!options_.must_exist);
       pqxx::nontransaction tx(*conn_);
       bind_study(tx);
     });
+    if (options_.must_exist && study_id_ == 0) refuse_missing_study();
     local_dir_ = options_.local_dir.empty()
                      ? default_local_dir(conn_->dbname(), options_.study)
                      : fs::path(options_.local_dir);
@@ -316,23 +322,114 @@ class PostgresStore final : public Store {
       bytes = pqxx::binarystring(r[0][0]).str();
       return true;
     });
+    // Without one in the database, a local file is a leftover of a run that
+    // lost the trial (its epochs were refused): it must not be resumed from.
+    std::error_code ec;
     if (found) write_file(local_file, bytes);
+    else fs::remove(local_file, ec);
     return found;
   }
 
  private:
   // Runs `f` holding the connection, with the study resolved; libpqxx's
-  // exceptions become StoreError naming the database.
+  // exceptions become StoreError naming the database. A lost connection is
+  // opened again and `f` run again: every operation is one transaction, so a
+  // lost one left nothing behind, and one whose commit is in doubt is safe to
+  // redo (epochs are replaced, a duplicate claim only waits out its lease).
   template <typename F>
   auto locked(F&& f) -> decltype(f()) {
     std::lock_guard lock(mu_);
-    return pg::guarded(name_, [&]() -> decltype(f()) {
-      if (study_id_ == 0) {
-        pqxx::nontransaction tx(*conn_);
-        bind_study(tx);
+    for (;;) {
+      try {
+        return pg::guarded(name_, [&]() -> decltype(f()) {
+          if (!conn_) reconnect();
+          if (study_id_ == 0) {
+            pqxx::nontransaction tx(*conn_);
+            bind_study(tx);
+          }
+          return f();
+        });
+      } catch (const pg::ConnectionLost& e) {
+        wait_to_reconnect(e.what());
       }
-      return f();
-    });
+    }
+  }
+
+  // A server that is full or restarting is waited for, as after a loss; one
+  // that cannot be reached (a wrong host, port or password) is an error now.
+  void first_connection() {
+    for (;;) {
+      try {
+        conn_ = pg::connect(url_);
+        if (lost_since_ >= 0)
+          say(name_ + ": connected to PostgreSQL after " + seconds_text(lost_for()) + "s");
+        lost_since_ = -1;
+        return;
+      } catch (const pg::ConnectionLost& e) {
+        wait_to_reconnect(e.what());
+      }
+    }
+  }
+
+  // Opens a new connection; a failure is ConnectionLost, to be retried.
+  void reconnect() {
+    try {
+      conn_ = pg::connect(url_);
+    } catch (const StoreError& e) {
+      throw pg::ConnectionLost(e.what());
+    }
+    say(name_ + ": connected to PostgreSQL again after " + seconds_text(lost_for()) + "s");
+    lost_since_ = -1;
+  }
+
+  // Backoff after a lost connection: 0.1 s, doubling to 5 s, for up to
+  // options_.retry_for_s in all; then StoreError with the last reason.
+  void wait_to_reconnect(const std::string& why) {
+    conn_.reset();
+    if (lost_since_ < 0) {
+      lost_since_ = steady_seconds();
+      backoff_s_ = 0.1;
+      say(why + "; reconnecting for up to " + seconds_text(options_.retry_for_s) + "s");
+    }
+    if (lost_for() + backoff_s_ > options_.retry_for_s) {
+      lost_since_ = -1;
+      throw StoreError(why + "; no connection again within " +
+                       seconds_text(options_.retry_for_s) + "s (--store-retry)");
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(backoff_s_));
+    backoff_s_ = std::min(backoff_s_ * 2, 5.0);
+  }
+
+  double lost_for() const { return lost_since_ < 0 ? 0 : steady_seconds() - lost_since_; }
+
+  static double steady_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  static std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", s);
+    return buf;
+  }
+
+  void say(const std::string& line) const {
+    if (options_.log) options_.log(line);
+    else std::fprintf(stderr, "lrtune: %s\n", line.c_str());
+  }
+
+  // The named study is not here (or, unnamed, no study is): one line with
+  // the studies there are.
+  [[noreturn]] void refuse_missing_study() {
+    std::string names;
+    pqxx::nontransaction tx(*conn_);
+    for (const auto& row : tx.exec("SELECT name FROM studies WHERE declared ORDER BY study_id"))
+      names += (names.empty() ? "'" : ", '") + row[0].as<std::string>() + "'";
+    throw StoreError(name_ + ": " +
+                     (options_.study.empty() ? std::string("holds no study")
+                                             : "has no study named '" + options_.study + "'") +
+                     (names.empty() ? std::string(" (it holds none)")
+                                    : " (its studies: " + names + ")"));
   }
 
   // Acts for the named study, or the only one; none yet is fine (put_study
@@ -522,7 +619,10 @@ class PostgresStore final : public Store {
 
   std::mutex mu_;  // one connection, used by a worker and its heartbeat thread
   std::string name_;
-  std::unique_ptr<pqxx::connection> conn_;
+  std::string url_;
+  std::unique_ptr<pqxx::connection> conn_;  // null after a loss until reconnected
+  double lost_since_ = -1;                  // steady seconds of the loss; -1 = connected
+  double backoff_s_ = 0.1;
   PostgresOptions options_;
   fs::path local_dir_;
   std::int64_t study_id_ = 0;                   // 0: no study yet
@@ -533,6 +633,25 @@ class PostgresStore final : public Store {
 
 std::unique_ptr<Store> open_postgres_store(const std::string& url, PostgresOptions options) {
   return std::make_unique<PostgresStore>(url, std::move(options));
+}
+
+bool is_postgres_url(const std::string& where) {
+  return where.rfind("postgresql://", 0) == 0 || where.rfind("postgres://", 0) == 0;
+}
+
+std::string postgres_display_url(const std::string& url) { return pg::display_url(url); }
+
+std::vector<std::string> postgres_studies(const std::string& url) {
+  const std::string name = pg::display_url(url);
+  auto conn = pg::connect(url);
+  return pg::guarded(name, [&] {
+    pg::open_schema(*conn, name, /*create=*/false);
+    pqxx::nontransaction tx(*conn);
+    std::vector<std::string> names;
+    for (const auto& row : tx.exec("SELECT name FROM studies WHERE declared ORDER BY study_id"))
+      names.push_back(row[0].as<std::string>());
+    return names;
+  });
 }
 
 }  // namespace lrtune

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -19,6 +20,16 @@ struct PostgresOptions {
   std::function<double()> clock;
   // This host's folder for trial files (trial_dir); "" = <temp dir>/lrtune-pg/<database>/<study>.
   std::string local_dir;
+  // Refuse, in one line and writing nothing, a database without the named
+  // study (or, with no name, without any): for commands that read a study or
+  // join it, never for the one that registers it.
+  bool must_exist = false;
+  // After a lost connection (a restarted server, a dropped or cut link, a full
+  // server), the store reconnects with backoff (0.1 s doubling to 5 s) and runs
+  // the operation again, for up to this many seconds; then StoreError.
+  double retry_for_s = 300;
+  // Told of a lost connection and of the reconnection ("" = standard error).
+  std::function<void(const std::string&)> log;
 };
 
 // Connects to `url` (postgresql://user@host:port/database, or any libpq
@@ -26,5 +37,14 @@ struct PostgresOptions {
 // in one line, one that holds other tables or a newer lrtune's schema, or a
 // server that cannot be reached (naming host and port).
 std::unique_ptr<Store> open_postgres_store(const std::string& url, PostgresOptions options = {});
+
+// Whether `where` names a PostgreSQL database (postgresql:// or postgres://).
+bool is_postgres_url(const std::string& where);
+
+// The URL as messages show it: without a password.
+std::string postgres_display_url(const std::string& url);
+
+// The names of the studies in the lrtune database at `url`, by creation.
+std::vector<std::string> postgres_studies(const std::string& url);
 
 }  // namespace lrtune

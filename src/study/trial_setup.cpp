@@ -86,8 +86,11 @@ std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
                                 .dump(2) +
                             "\n");
   std::string checkpoint = (fs::path(ctx.trial_dir) / "checkpoint.pt").string();
-  const bool have = fs::exists(checkpoint) ||
-                    (ctx.fetch_checkpoint && ctx.fetch_checkpoint(checkpoint));
+  // The store's checkpoint first: on a store shared by hosts, a file left here
+  // by a run that lost the trial to another host may be older, or newer than
+  // the epochs the store kept.
+  const bool fetched = ctx.fetch_checkpoint && ctx.fetch_checkpoint(checkpoint);
+  const bool have = fetched || fs::exists(checkpoint);
   if (have) vet_checkpoint(checkpoint, ctx);
   if (!fs::exists(checkpoint) && ctx.on_resume) ctx.on_resume(0);
   return checkpoint;

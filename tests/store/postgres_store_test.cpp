@@ -2,6 +2,7 @@
 // unreachable server, the server's clock, and claims and choosers on many
 // connections at once. The Store contract itself is in store_conformance_test.cpp.
 #include <atomic>
+#include <future>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -137,6 +138,151 @@ TEST(PostgresStoreTest, TrialsChosenOnManyConnectionsNeverRepeatOrPassTheBudget)
   const auto ids = open_postgres_store(url)->study()->trial_ids;
   ASSERT_EQ(ids.size(), kBudget);
   for (std::size_t i = 0; i < kBudget; ++i) EXPECT_EQ(ids[i], "n" + std::to_string(i));
+}
+
+// The database name at the end of a test server's URL.
+std::string database_of(const std::string& url) { return url.substr(url.rfind('/') + 1); }
+
+// Options that collect the store's lines about lost and regained connections.
+PostgresOptions logged(std::vector<std::string>& lines, double retry_for_s = 60) {
+  PostgresOptions o;
+  o.retry_for_s = retry_for_s;
+  o.log = [&lines](const std::string& line) { lines.push_back(line); };
+  return o;
+}
+
+EpochMetrics epoch(std::int64_t n) {
+  EpochMetrics m;
+  m.epoch = n;
+  m.val_acc = 0.1 * static_cast<double>(n);
+  return m;
+}
+
+TEST(PostgresStoreTest, ADroppedConnectionIsOpenedAgainAndTheWriteGoesThrough) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("dropped");
+  std::vector<std::string> lines;
+  auto store = open_postgres_store(url, logged(lines));
+  store->add_trial(spec("t"));
+  ASSERT_TRUE(store->claim_trial({"t"}, "h", 1, 60));
+  server->drop_connections(database_of(url));
+  store->put_epoch("t", epoch(1));  // on a new connection, still holding the claim
+  store->finish_trial("t", RunStatus::done);
+  const auto t = open_postgres_store(url)->trial("t");
+  EXPECT_EQ(t->status, RunStatus::done);
+  EXPECT_EQ(t->epochs_done, 1);
+  EXPECT_EQ(t->attempts, 1);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr("lost the connection"));
+  EXPECT_THAT(lines[1], HasSubstr("connected to PostgreSQL again"));
+}
+
+TEST(PostgresStoreTest, AStoreRidesOutAServerRestartKeepingItsLease) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("restart");
+  std::vector<std::string> lines;
+  auto store = open_postgres_store(url, logged(lines));
+  store->add_trial(spec("t"));
+  ASSERT_TRUE(store->claim_trial({"t"}, "h", 1, 60));
+  store->put_epoch("t", epoch(1));
+  ASSERT_EQ(server->restart(), "");
+  store->put_epoch("t", epoch(2));
+  EXPECT_TRUE(store->holds("t"));
+  store->finish_trial("t", RunStatus::done);
+  const auto epochs = open_postgres_store(url)->epochs("t");
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_EQ(epochs[1].val_acc, 0.2);
+  EXPECT_FALSE(lines.empty());
+}
+
+TEST(PostgresStoreTest, AServerGoneLongerThanTheRetryTimeIsAnErrorNamingTheSetting) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("gone");
+  std::vector<std::string> lines;
+  auto store = open_postgres_store(url, logged(lines, /*retry_for_s=*/0.5));
+  store->add_trial(spec("t"));
+  sql(server->url("postgres"),
+      "ALTER DATABASE " + database_of(url) + " ALLOW_CONNECTIONS false");  // no new sessions
+  server->drop_connections(database_of(url));
+  try {
+    store->trials();
+    ADD_FAILURE() << "no error";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("no connection again within 0.5s"),
+                                HasSubstr("--store-retry"), Not(HasSubstr("\n"))));
+  }
+}
+
+TEST(PostgresStoreTest, AStudyThatMustExistButDoesNotIsOneLineNamingTheStudiesThere) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("named");
+  PostgresOptions a;
+  a.study = "alpha";
+  open_postgres_store(url, a)->put_study({"alpha", "", {}, {}});
+  PostgresOptions o;
+  o.study = "beta";
+  o.must_exist = true;
+  try {
+    open_postgres_store(url, o);
+    ADD_FAILURE() << "opened";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("no study named 'beta'"), HasSubstr("'alpha'"),
+                                Not(HasSubstr("\n"))));
+  }
+  EXPECT_EQ(postgres_studies(url), std::vector<std::string>{"alpha"});  // nothing added
+}
+
+TEST(PostgresStoreTest, AnEmptyDatabaseIsRefusedWhereAStudyMustExistAndStaysEmpty) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("empty");
+  PostgresOptions o;
+  o.study = "s";
+  o.must_exist = true;
+  try {
+    open_postgres_store(url, o);
+    ADD_FAILURE() << "opened";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("holds no lrtune study yet"));
+  }
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM information_schema.tables"
+                    " WHERE table_schema = current_schema()")[0][0].as<int>(), 0);
+}
+
+TEST(PostgresStoreTest, AWrongPasswordIsOneLineWithoutThePassword) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("password");
+  server->require_password("guarded", "right-one");
+  const std::string base = "127.0.0.1:" + std::to_string(server->port()) + "/" + database_of(url);
+  EXPECT_NO_THROW(open_postgres_store("postgresql://guarded:right-one@" + base));
+  EXPECT_THAT(open_error("postgresql://guarded:wrong-one@" + base),
+              AllOf(HasSubstr("password authentication failed"), Not(HasSubstr("wrong-one")),
+                    Not(HasSubstr("\n"))));
+}
+
+// A full server (here: a role at its connection limit) is waited for, as
+// after a lost connection, until a connection frees up.
+TEST(PostgresStoreTest, AFullServerIsWaitedForUntilAConnectionFreesUp) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("full");
+  open_postgres_store(url)->put_study({"s", "", {}, {}});
+  sql(url, "CREATE ROLE plain LOGIN CONNECTION LIMIT 1;"
+           "GRANT ALL ON ALL TABLES IN SCHEMA public TO plain;"
+           "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO plain");
+  const std::string as_plain = "postgresql://plain@127.0.0.1:" + std::to_string(server->port()) +
+                               "/" + database_of(url);
+  auto held = std::make_unique<pqxx::connection>(as_plain);  // the role's one connection
+  std::promise<void> refused;
+  PostgresOptions o;
+  o.log = [&refused, first = true](const std::string& line) mutable {
+    if (first && line.find("too many connections") != std::string::npos) refused.set_value();
+    first = false;
+  };
+  auto opening = std::async(std::launch::async, [&] { return open_postgres_store(as_plain, o); });
+  refused.get_future().wait();  // the store was turned away once...
+  held.reset();                 // ...and gets in once the connection is free
+  EXPECT_EQ(opening.get()->study()->name, "s");
 }
 
 }  // namespace

@@ -126,20 +126,55 @@ fs::path PostgresServer::template_dir(const std::string& bin) const {
 }
 
 // Starts the server on data/ in the folder: empty on success, else why not.
-std::string PostgresServer::serve(const std::string& bin) {
+std::string PostgresServer::serve(const std::string& /*bin*/) {
   std::string failed;
   for (int attempt = 0; attempt < 3; ++attempt) {  // another process may take the port first
     port_ = free_local_port();
-    failed = run(bin + "/pg_ctl -D " + dir_ + "/data -l " + dir_ + "/server.log -w -s -o \"" +
-                 "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_ +
-                 " -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start",
-                 dir_ + "/pg_ctl.log");
+    failed = run(pg_ctl("start"), dir_ + "/pg_ctl.log");
     if (failed.empty()) {
       running_ = true;
       return "";
     }
   }
   return failed + " (server log: " + slurp(dir_ + "/server.log") + ")";
+}
+
+std::string PostgresServer::pg_ctl(const std::string& action) const {
+  return bin_dir() + "/pg_ctl -D " + dir_ + "/data -l " + dir_ + "/server.log -w -s -o \"" +
+         "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_ +
+         " -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" -m fast " + action;
+}
+
+std::string PostgresServer::restart() {
+  std::lock_guard lock(mu_);
+  return run(pg_ctl("restart"), dir_ + "/pg_ctl.log");
+}
+
+void PostgresServer::drop_connections(const std::string& database) {
+  pqxx::connection conn(url("postgres"));
+  pqxx::nontransaction tx(conn);
+  tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                 " WHERE datname = $1 AND pid <> pg_backend_pid()", database);
+}
+
+void PostgresServer::require_password(const std::string& user, const std::string& password) {
+  std::lock_guard lock(mu_);
+  {
+    pqxx::connection conn(url("postgres"));
+    pqxx::nontransaction tx(conn);
+    tx.exec("CREATE ROLE " + tx.quote_name(user) + " LOGIN SUPERUSER PASSWORD " + tx.quote(password));
+  }
+  const std::string hba = dir_ + "/data/pg_hba.conf";
+  std::ifstream in(hba);
+  std::stringstream rest;
+  rest << in.rdbuf();
+  in.close();
+  std::ofstream out(hba, std::ios::trunc);
+  out << "host all " << user << " 127.0.0.1/32 scram-sha-256\n" << rest.str();
+  out.close();
+  pqxx::connection conn(url("postgres"));
+  pqxx::nontransaction tx(conn);
+  tx.exec("SELECT pg_reload_conf()");
 }
 
 PostgresServer::~PostgresServer() {

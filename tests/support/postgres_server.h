@@ -28,6 +28,16 @@ class PostgresServer {
   std::string url(const std::string& database) const;
   int port() const { return port_; }
 
+  // Stops the server (fast: sessions are ended) and starts it again on the
+  // same port and data; "" on success, else why not.
+  std::string restart();
+  // Ends every session of `database` but the caller's, as a dropped network
+  // connection or an administrator would (pg_terminate_backend).
+  void drop_connections(const std::string& database);
+  // A role that must log in with `password` over TCP (scram-sha-256), where
+  // everyone else is trusted.
+  void require_password(const std::string& user, const std::string& password);
+
  private:
   PostgresServer() = default;
   // Empty on success, else what went wrong.
@@ -35,6 +45,7 @@ class PostgresServer {
   std::string run(const std::string& command, const std::string& log) const;
   std::string serve(const std::string& bin);
   std::filesystem::path template_dir(const std::string& bin) const;
+  std::string pg_ctl(const std::string& action) const;  // the pg_ctl command line
 
   std::string dir_;       // temporary folder: data/, socket, logs
   std::string as_owner_;  // "runuser -u postgres -- " when running as root

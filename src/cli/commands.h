@@ -17,5 +17,6 @@ RunFn setup_lr_find(CLI::App& sub);
 RunFn setup_study(CLI::App& sub);
 RunFn setup_report(CLI::App& sub);
 RunFn setup_export(CLI::App& sub);
+RunFn setup_store(CLI::App& sub);
 
 }  // namespace lrtune::cli

@@ -2,8 +2,10 @@
 #include "cli/config_flags.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "study/expand.h"
+#include "store/postgres_store.h"
 #include "study/study_run.h"
 #include "train/trainer.h"
 
@@ -80,7 +82,7 @@ void check_worker_precision(const WorkerSettings& s) {
     refuse_bf16_on_cpu(s.device, {TrialSpec{}});
     return;
   }
-  auto store = open_study_store(s.dir);
+  auto store = open_study_store(StoreLocation{s.dir, s.store_url, s.study, s.store_retry_s, {}});
   std::vector<std::string> ids = s.ids;
   if (ids.empty())
     if (auto info = store->study()) ids = info->trial_ids;
@@ -88,6 +90,30 @@ void check_worker_precision(const WorkerSettings& s) {
   for (const auto& id : ids)
     if (auto t = store->trial(id)) trials.push_back(t->spec);
   refuse_bf16_on_cpu("", trials);
+}
+
+std::string store_url(const std::string& flag) {
+  std::string url = flag;
+  const char* env = std::getenv("LRTUNE_STORE");
+  if (url.empty() && env) url = env;
+  if (!url.empty() && !is_postgres_url(url))
+    throw FlagError(std::string(flag.empty() ? "$LRTUNE_STORE" : "--store") +
+                    ": expected a PostgreSQL URL, postgresql://user@host:port/database, got '" +
+                    url + "' (a study on one machine needs none: its folder holds results.sqlite)");
+  return url;
+}
+
+StoreLocation store_location(const std::string& arg, const std::string& flag) {
+  const std::string url = store_url(flag);
+  if (url.empty()) return StoreLocation{arg, "", "", 300, {}};
+  return StoreLocation{"", url, arg, 300, {}};
+}
+
+void add_store_flag(CLI::App& app, std::string& url) {
+  app.add_option("--store", url,
+                 "a PostgreSQL study store shared by hosts, postgresql://user@host:port/database "
+                 "(default: $LRTUNE_STORE; none: the study folder's results.sqlite; "
+                 "docs/cluster.md)");
 }
 
 }  // namespace lrtune::cli

@@ -13,6 +13,7 @@
 namespace lrtune {
 struct Overrides;
 struct WorkerSettings;
+struct StoreLocation;
 }  // namespace lrtune
 
 namespace lrtune::cli {
@@ -45,5 +46,16 @@ void check_study_precision(const std::string& precision, const std::string& devi
                            const std::string& study_file, const Overrides& overrides);
 // The same for `study worker`: the trials it was given, else its study's.
 void check_worker_precision(const WorkerSettings& settings);
+
+// The PostgreSQL study store a command uses: `flag` (--store), else
+// $LRTUNE_STORE, else "" (the study folder's results.sqlite). FlagError for
+// anything but a postgresql:// URL.
+std::string store_url(const std::string& flag);
+
+// The store of `arg`: a study folder, or with a store URL the study's name.
+StoreLocation store_location(const std::string& arg, const std::string& flag);
+
+// Adds --store URL (with $LRTUNE_STORE in its help) to a command.
+void add_store_flag(CLI::App& app, std::string& url);
 
 }  // namespace lrtune::cli

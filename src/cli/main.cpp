@@ -34,6 +34,8 @@ const Command kCommands[] = {
     {"report", "Figures, tables and an offline HTML page from study or run folders",
      lrtune::cli::setup_report},
     {"export", "Study or run folders for other tools (tensorboard)", lrtune::cli::setup_export},
+    {"store", "Move a study between a study folder (SQLite) and PostgreSQL",
+     lrtune::cli::setup_store},
 };
 
 }  // namespace

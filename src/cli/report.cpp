@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "report/report.h"
 #include "store/store.h"
+#include "study/study_run.h"
 
 namespace lrtune::cli {
 
@@ -20,7 +21,7 @@ namespace {
 struct ReportArgs {
   std::vector<std::string> dirs;
   std::vector<std::string> compare;
-  std::string out;
+  std::string out, store;
   std::int64_t zoom_epochs = 10;
   bool no_figures = false;
 };
@@ -39,12 +40,19 @@ int run_report(const ReportArgs& args) {
   if (opts.dirs.empty())
     throw FlagError("report: no folder given; name one or more study, run or lr-find folders "
                     "(lrtune report studies-out/NAME [...] --out DIR)");
+  const std::string url = store_url(args.store);
   if (opts.out.empty()) {
     if (opts.dirs.size() != 1 || !opts.compare.empty())
       throw ConfigError("report: --out is needed with several folders or --compare");
-    opts.out = (std::filesystem::path(opts.dirs.front()) / "report").string();
+    // A study in a database has no folder of its own: its `study run` folder's.
+    const std::filesystem::path dir = url.empty() ? std::filesystem::path(opts.dirs.front())
+                                                  : "studies-out" / std::filesystem::path(opts.dirs.front());
+    opts.out = (dir / "report").string();
   }
-  auto result = report::write_report(opts, open_results,
+  const auto open = [&](const std::string& dir) {
+    return url.empty() ? open_results(dir) : open_study_store(store_location(dir, url));
+  };
+  auto result = report::write_report(opts, open,
                                      [](const std::string& line) { std::cerr << line << "\n"; });
   std::cout << "Report: " << result.markdown << "\nPage:   " << result.html << "\n";
   return 0;
@@ -56,9 +64,11 @@ RunFn setup_report(CLI::App& sub) {
   auto args = std::make_shared<ReportArgs>();
   sub.add_option("dirs", args->dirs,
                  "Study or run folders (each holds results.sqlite), or folders written by "
-                 "`lrtune lr-find` (each holds lr-find.json)");
+                 "`lrtune lr-find` (each holds lr-find.json); with --store, study names");
   sub.add_option("--out", args->out,
-                 "Output folder (default: DIR/report when one folder is given)");
+                 "Output folder (default: DIR/report when one folder is given; with --store, "
+                 "studies-out/NAME/report)");
+  add_store_flag(sub, args->store);
   sub.add_option("--compare", args->compare,
                  "DIR:LABEL ...: overlay these trials (DIR:best = the study's best) on one "
                  "comparison chart; give folders to report before this flag");

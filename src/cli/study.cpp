@@ -19,6 +19,7 @@
 #include "core/process.h"
 #include "core/provenance.h"
 #include "report/tensorboard.h"
+#include "store/postgres_store.h"
 #include "store/store.h"
 #include "study/expand.h"
 #include "study/scheduler.h"
@@ -33,6 +34,7 @@ namespace {
 
 struct RunArgs {
   std::string file, out, device, data, precision = "fp32";
+  std::string store;        // --store URL ("" = $LRTUNE_STORE, else the folder's SQLite)
   std::string tensorboard;  // log directory followed live ("" = none)
   int jobs = 1;
   int pack = 0;
@@ -46,7 +48,13 @@ struct RunArgs {
 // `lrtune study worker`'s flags, and its comma-separated trial list.
 struct WorkerArgs {
   WorkerSettings settings;
-  std::string trials;
+  std::string trials, store;
+};
+
+// `lrtune study status|export`'s arguments.
+struct ReadArgs {
+  std::string dir, store, format = "csv", out;
+  bool all = false;
 };
 
 void say(const std::string& line) {
@@ -76,7 +84,7 @@ std::string search_line(const search::SearchSpec& s, std::size_t so_far) {
          (s.at_last ? "last " : "best ") + s.objective + " over " + keys;
 }
 
-void print_header(const Study& st, const RunArgs& a, const fs::path& dir,
+void print_header(const Study& st, const RunArgs& a, const std::string& where,
                   const std::vector<std::string>& ids, Store& store, int retried,
                   std::int64_t threads) {
   int finished = 0, partial = 0;
@@ -88,7 +96,7 @@ void print_header(const Study& st, const RunArgs& a, const fs::path& dir,
   TrainConfig base;
   apply_json(base, st.base, st.file);
   say(version_line());
-  say("study " + st.name + " (" + a.file + ") -> " + dir.string());
+  say("study " + st.name + " (" + a.file + ") -> " + where);
   if (!st.description.empty()) say("  " + st.description);
   say("base configuration:\n" + describe_config(base));
   if (st.search) say(search_line(*st.search, ids.size()));
@@ -98,13 +106,25 @@ void print_header(const Study& st, const RunArgs& a, const fs::path& dir,
       std::to_string(a.jobs) + " worker(s) with " + std::to_string(threads) + " thread(s) each");
 }
 
+// Where the results are, and the commands that read them.
+std::string results_line(const RegisteredStudy& r, const std::string& url) {
+  if (url.empty()) {
+    const std::string dir = r.dir.string();
+    return "results: " + results_path(r.dir) + "  (lrtune study status " + dir +
+           "; lrtune study export " + dir + " --format csv)";
+  }
+  const std::string& name = r.study.name;
+  const std::string store = " --store " + postgres_display_url(url);
+  return "results: study '" + name + "' in " + postgres_display_url(url) +
+         "  (lrtune study status " + name + store + "; lrtune study export " + name + store +
+         " --format csv)";
+}
+
 // What the run ends with: the table, where the results are, and the exit code.
 int finish_run(const RegisteredStudy& r, Store& store, TrialSource& source, const RunArgs& a,
                const SchedulerResult& result) {
   std::cout << "\n" << status_table(summarize(store, source.trial_ids(store)), a.jobs);
-  const std::string dir = r.dir.string();
-  say("results: " + results_path(r.dir) + "  (lrtune study status " + dir +
-      "; lrtune study export " + dir + " --format csv)");
+  say(results_line(r, store_url(a.store)));
   if (result.setup_failed) {
     say("workers stopped (they could not start, or the disk is full); see the error above");
     return 1;
@@ -138,10 +158,13 @@ int run_study(const RunArgs& a) {
   // From here a first signal stops the workers at their next safe point; one
   // during registration (a transaction) is seen by the scheduler's first poll.
   install_stop_handlers();
-  RegisteredStudy r = register_study(a.file, overrides, a.out);
+  const std::string url = store_url(a.store);
+  RegisteredStudy r = register_study(a.file, overrides, a.out, url);
   const auto cores = static_cast<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()));
   WorkerSettings ws;
   ws.dir = r.dir.string();
+  ws.store_url = url;
+  ws.study = r.study.name;
   ws.ids = r.expansion.ids();  // this version of the study file, even if another run changes it
   ws.threads = a.threads_per_job > 0 ? a.threads_per_job
                                      : std::max<std::int64_t>(1, cores / a.jobs);
@@ -151,7 +174,8 @@ int run_study(const RunArgs& a) {
   ws.precision = a.precision;
   ws.pack = a.pack;
   ws.timing = a.timing;
-  print_header(r.study, a, r.dir, r.store->study()->trial_ids, *r.store, r.retried, ws.threads);
+  print_header(r.study, a, url.empty() ? r.dir.string() : postgres_display_url(url),
+               r.store->study()->trial_ids, *r.store, r.retried, ws.threads);
 
   const auto source = source_for(*r.store->study());
   SchedulerOptions so;
@@ -170,16 +194,41 @@ int run_study(const RunArgs& a) {
   return finish_run(r, *r.store, *source, a, result);
 }
 
+// `lrtune study create`: the study registered, no worker started; workers
+// on any host join it with `lrtune study worker`.
+int create_study(const RunArgs& a) {
+  const std::string url = store_url(a.store);
+  RegisteredStudy r = register_study(a.file, overrides_of(a), a.out, url);
+  const auto info = r.store->study();
+  say("study " + r.study.name + " (" + a.file + ") registered in " +
+      (url.empty() ? results_path(r.dir) : postgres_display_url(url)) + ": " +
+      std::to_string(info->trial_ids.size()) + " trial(s)" +
+      (r.study.search ? " so far; workers draw the others" : "") +
+      (r.retried ? ", " + std::to_string(r.retried) + " failed ones made pending again" : ""));
+  say("workers join it with: lrtune study worker " +
+      (url.empty() ? "--dir " + r.dir.string()
+                   : "--store " + postgres_display_url(url) + " --study " + r.study.name));
+  return 0;
+}
+
 int run_worker_command(WorkerArgs& a) {
   std::stringstream ss(a.trials);
   for (std::string id; std::getline(ss, id, ',');)
     if (!id.empty()) a.settings.ids.push_back(id);
+  a.settings.store_url = store_url(a.store);
+  if (a.settings.store_url.empty() && a.settings.dir.empty())
+    throw FlagError("study worker: give the study: --dir DIR (a study folder), or "
+                    "--store URL (or $LRTUNE_STORE) and --study NAME");
+  if (!a.settings.store_url.empty() && a.settings.study.empty())
+    throw FlagError("study worker: --study NAME: which study of " +
+                    postgres_display_url(a.settings.store_url) + " to join");
   check_worker_precision(a.settings);
   return run_worker_process(a.settings, say);
 }
 
-int run_status(const std::string& dir, bool all) {
-  auto store = open_study_store(dir);
+int run_status(const ReadArgs& a) {
+  const bool all = a.all;
+  auto store = open_study_store(store_location(a.dir, a.store));
   const auto ids = all ? std::vector<std::string>{} : current_ids(*store);
   const auto trials = summarize(*store, ids);
   int running = 0;
@@ -208,9 +257,11 @@ void write_output_file(const std::string& path, const std::string& text) {
   if (!file) throw StoreError(path + ": cannot write: " + std::strerror(err ? err : EIO));
 }
 
-int run_export(const std::string& dir, const std::string& format, const std::string& out,
-               bool all) {
-  auto store = open_study_store(dir);
+int run_export(const ReadArgs& a) {
+  const std::string& format = a.format;
+  const std::string& out = a.out;
+  const bool all = a.all;
+  auto store = open_study_store(store_location(a.dir, a.store));
   const auto info = store->study();
   const auto ids = all || !info ? std::vector<std::string>{} : info->trial_ids;
   std::vector<std::string> keys;
@@ -294,23 +345,75 @@ CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
   run->add_option("--tensorboard", ra->tensorboard,
                   "also write TensorBoard runs here as epochs are stored (docs/export.md)");
   run->add_flag("--dry-run", ra->dry_run, "list the trials (id and label) and stop");
+  add_store_flag(*run, ra->store);
   add_timing_flags(*run, ra->timing);
   return run;
 }
 
+CLI::App* add_create_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ca) {
+  auto* create = sub.add_subcommand(
+      "create", "Register a study file's trials and stop: workers on any host then join it "
+                "with `lrtune study worker` (docs/cluster.md)");
+  create->add_option("file", ca->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
+  create->add_option("--out", ca->out, "study directory (default: studies-out/<name>); with "
+                                       "--store, this host's folder for trial files");
+  create->add_option("--epochs", ca->epochs, "override epochs in every trial (new trial ids)")
+      ->check(whole_at_least(1, "a whole number of epochs >= 1"));
+  create->add_option("--train-subset", ca->train_subset,
+                     "override train_subset in every trial (0 = all; new trial ids)")
+      ->check(whole_at_least(0, "a number of images >= 0 (0 = all)"));
+  create->add_option("--set", ca->set, "override any key in every trial: key=value (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_store_flag(*create, ca->store);
+  return create;
+}
+
 CLI::App* add_worker_command(CLI::App& sub, const std::shared_ptr<WorkerArgs>& wa) {
-  auto* worker = sub.add_subcommand("worker", "one worker process (started by `study run`)");
-  worker->group("");  // hidden from --help
-  worker->add_option("--dir", wa->settings.dir)->required();
-  worker->add_option("--trials", wa->trials);
-  worker->add_option("--threads", wa->settings.threads);
-  worker->add_flag("--adapt-threads", wa->settings.adapt_threads);
-  worker->add_option("--device", wa->settings.device);
-  worker->add_option("--data", wa->settings.data);
-  worker->add_option("--pack", wa->settings.pack);
-  worker->add_option("--precision", wa->settings.precision);
-  add_timing_flags(*worker, wa->settings.timing);
+  auto* worker = sub.add_subcommand(
+      "worker", "Join a study as one more worker process, on this host or any other: it trains "
+                "the study's trials until none is left (docs/cluster.md)");
+  auto& s = wa->settings;
+  worker->add_option("--dir", s.dir, "the study folder (a SQLite study); with --store, this "
+                                     "host's folder for trial files (default: a temporary one)");
+  add_store_flag(*worker, wa->store);
+  worker->add_option("--study", s.study, "with --store: the study's name (its study file's `name`)");
+  worker->add_option("--store-retry", s.store_retry_s,
+                     "with --store: seconds to keep reconnecting after a lost connection")
+      ->check(kPositiveSeconds)
+      ->capture_default_str();
+  worker->add_option("--trials", wa->trials, "only these trial ids (comma-separated)");
+  worker->add_option("--threads", s.threads, "LibTorch threads (0 = all cores)")
+      ->check(CLI::Range(std::int64_t{0}, kMaxThreads))
+      ->capture_default_str();
+  worker->add_flag("--adapt-threads", s.adapt_threads,
+                   "up to --threads, fewer while fewer train faster on a busy machine");
+  worker->add_option("--device", s.device, "cpu|cuda|auto (default: each trial's own)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  worker->add_option("--data", s.data, "CIFAR-10 folder (default: $LRTUNE_DATA, else "
+                                       "data/cifar-10-batches-bin)");
+  worker->add_option("--pack", s.pack, "trials trained together (0 = 1 on a CPU, 32 on a GPU)")
+      ->check(whole_at_least(0, "a number of trials >= 0 (0 = the device's default)"))
+      ->capture_default_str();
+  worker->add_option("--precision", s.precision, "fp32|bf16 (bf16: CUDA packs only)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
+  add_timing_flags(*worker, s.timing);
+  worker->footer(
+      "On Ctrl-C or SIGTERM a worker stops at the next training step, gives its trial\n"
+      "back (the unfinished epoch is redone from the last checkpoint) and exits 130.\n"
+      "A trial whose worker died is taken over after --stale-after seconds and resumes\n"
+      "from its last checkpoint. Exit status: 0 when no trial is left, 1 on an error\n"
+      "(such as a store it cannot reach), 3 when it cannot train here (no data, no GPU,\n"
+      "a full disk).");
   return worker;
+}
+
+// `study status` and `study export`: their shared arguments.
+void add_read_arguments(CLI::App& app, ReadArgs& a) {
+  app.add_option("dir", a.dir, "study folder, or with --store the study's name")->required();
+  app.add_flag("--all", a.all, "include trials of earlier versions of the study file");
+  add_store_flag(app, a.store);
 }
 
 }  // namespace
@@ -319,30 +422,29 @@ RunFn setup_study(CLI::App& sub) {
   sub.require_subcommand(1);
   auto ra = std::make_shared<RunArgs>();
   auto* run = add_run_command(sub, ra);
+  auto ca = std::make_shared<RunArgs>();
+  auto* create = add_create_command(sub, ca);
   auto wa = std::make_shared<WorkerArgs>();
   auto* worker = add_worker_command(sub, wa);
 
-  auto dir = std::make_shared<std::string>();
-  auto all = std::make_shared<bool>(false);
+  auto sa = std::make_shared<ReadArgs>();
   auto* status = sub.add_subcommand("status", "Table of a study's trials and their progress");
-  status->add_option("dir", *dir, "study directory")->required();
-  status->add_flag("--all", *all, "include trials of earlier versions of the study file");
+  add_read_arguments(*status, *sa);
 
-  auto format = std::make_shared<std::string>("csv");
-  auto out = std::make_shared<std::string>();
+  auto ea = std::make_shared<ReadArgs>();
   auto* exp = sub.add_subcommand("export", "Every trial's epochs as CSV or JSON (one row each)");
-  exp->add_option("dir", *dir, "study directory")->required();
-  exp->add_option("--format", *format, "csv|json")
+  add_read_arguments(*exp, *ea);
+  exp->add_option("--format", ea->format, "csv|json")
       ->check(CLI::IsMember({"csv", "json"}))
       ->capture_default_str();
-  exp->add_option("--out", *out, "file to write (default: standard output)");
-  exp->add_flag("--all", *all, "include trials of earlier versions of the study file");
+  exp->add_option("--out", ea->out, "file to write (default: standard output)");
 
   return [=]() -> int {
     if (run->parsed()) return run_study(*ra);
+    if (create->parsed()) return create_study(*ca);
     if (worker->parsed()) return run_worker_command(*wa);
-    if (status->parsed()) return run_status(*dir, *all);
-    return run_export(*dir, *format, *out, *all);
+    if (status->parsed()) return run_status(*sa);
+    return run_export(*ea);
   };
 }
 

@@ -184,7 +184,9 @@ class Scheduler {
       const int status = *ended;
       used_slots_.erase(it->second);
       it = live_.erase(it);
-      if (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerExitOk) continue;
+      if (WIFEXITED(status) && (WEXITSTATUS(status) == kWorkerExitOk ||
+                                WEXITSTATUS(status) == kWorkerExitStopped))
+        continue;
       if (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerExitSetup) {
         result.setup_failed = true;
         continue;

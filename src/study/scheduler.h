@@ -19,6 +19,8 @@ namespace lrtune {
 constexpr int kWorkerExitOk = 0;
 // Could not start (no data, bad flags) or cannot go on (a full disk): do not retry.
 constexpr int kWorkerExitSetup = 3;
+// Stopped by a signal (Ctrl-C, SIGTERM) at a safe point, its trial given back.
+constexpr int kWorkerExitStopped = 130;
 
 struct SchedulerOptions {
   int jobs = 1;

@@ -13,17 +13,31 @@
 #include "study/torch_pack_runner.h"
 #include "study/trial_source.h"
 #include "study/worker.h"
+#include "store/postgres_store.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
 
 std::string results_path(const fs::path& dir) { return (dir / "results.sqlite").string(); }
 
+std::unique_ptr<Store> open_study_store(const StoreLocation& where) {
+  if (!where.url.empty()) {
+    PostgresOptions o;
+    o.study = where.study;
+    o.local_dir = where.dir;
+    o.must_exist = true;
+    o.retry_for_s = where.retry_for_s;
+    o.log = where.log;
+    return open_postgres_store(where.url, std::move(o));
+  }
+  if (!fs::exists(results_path(where.dir)))
+    throw StoreError(where.dir + ": no results.sqlite here; `lrtune study run FILE` makes a "
+                     "study directory (default studies-out/<name>)");
+  return open_sqlite_store(results_path(where.dir));
+}
+
 std::unique_ptr<Store> open_study_store(const std::string& dir) {
-  if (!fs::exists(results_path(dir)))
-    throw StoreError(dir + ": no results.sqlite here; `lrtune study run FILE` makes a study "
-                     "directory (default studies-out/<name>)");
-  return open_sqlite_store(results_path(dir));
+  return open_study_store(StoreLocation{dir, "", "", 300, {}});
 }
 
 namespace {
@@ -32,7 +46,8 @@ namespace {
 // as before (a raised budget extends it); another search in the same folder
 // would mix draws of two spaces, so it is refused with what changed.
 std::vector<std::string> continued_search(const std::optional<StudyInfo>& old,
-                                          const StudyInfo& now, const fs::path& dir) {
+                                          const StudyInfo& now, const std::string& url,
+                                          const fs::path& dir) {
   if (!old || !old->spec.is_object() || !old->spec.contains("search")) return {};
   const auto& was = old->spec["search"]["identity"];
   const auto& is = now.spec["search"]["identity"];
@@ -42,30 +57,40 @@ std::vector<std::string> continued_search(const std::optional<StudyInfo>& old,
     what = "its [search] table (sampler, objective, seed or space)";
   if (was.value("base", nlohmann::json()) != is["base"])
     what += std::string(what.empty() ? "" : " and ") + "its base configuration";
-  throw ConfigError(dir.string() + " holds a search of study '" + now.name + "' whose trials were "
+  const std::string where = url.empty() ? dir.string() : postgres_display_url(url);
+  const std::string elsewhere = url.empty() ? "in a new folder (--out DIR)"
+                                            : "under another study name (`name` in the file)";
+  throw ConfigError(where + " holds a search of study '" + now.name + "' whose trials were "
                     "drawn from another search: " + what + " changed since it was last run. "
-                    "Run the new search in a new folder (--out DIR), or restore the study file; "
+                    "Run the new search " + elsewhere + ", or restore the study file; "
                     "raising `trials` alone extends a search (docs/search.md)");
 }
 
 }  // namespace
 
 RegisteredStudy register_study(const std::string& file, const Overrides& overrides,
-                               const std::string& out) {
+                               const std::string& out, const std::string& store_url) {
   RegisteredStudy r;
   r.study = read_study_file(file);
   r.overrides = overrides;
   r.expansion = expand_study(r.study, overrides);
   r.dir = out.empty() ? fs::path("studies-out") / r.study.name : fs::path(out);
-  std::error_code ec;
-  fs::create_directories(r.dir, ec);
-  if (ec) throw StoreError(r.dir.string() + ": cannot create: " + ec.message());
-  r.store = open_sqlite_store(results_path(r.dir));
+  if (store_url.empty()) {
+    std::error_code ec;
+    fs::create_directories(r.dir, ec);
+    if (ec) throw StoreError(r.dir.string() + ": cannot create: " + ec.message());
+    r.store = open_sqlite_store(results_path(r.dir));
+  } else {
+    PostgresOptions o;
+    o.study = r.study.name;
+    o.local_dir = r.dir.string();
+    r.store = open_postgres_store(store_url, std::move(o));
+  }
   if (auto old = r.store->study(); old && old->name != r.study.name)
     throw ConfigError(r.dir.string() + " holds study '" + old->name + "', not '" + r.study.name +
                       "'; choose another --out");
   StudyInfo info = study_info(r.study, overrides, r.expansion);
-  if (r.study.search) info.trial_ids = continued_search(r.store->study(), info, r.dir);
+  if (r.study.search) info.trial_ids = continued_search(r.store->study(), info, store_url, r.dir);
   r.store->put_study(info);
   for (const auto& t : r.expansion.trials) r.store->add_trial(t);
   r.retried = r.store->retry_failed(info.trial_ids);
@@ -77,10 +102,12 @@ std::vector<std::string> worker_command(const std::string& binary, const WorkerS
   for (const auto& id : s.ids) trials += (trials.empty() ? "" : ",") + id;
   std::vector<std::string> args = {binary, "study", "worker", "--dir", s.dir,
                                    "--threads", std::to_string(s.threads),
+                                   "--store-retry", std::to_string(s.store_retry_s),
                                    "--stale-after", std::to_string(s.timing.stale_after_s),
                                    "--heartbeat-every", std::to_string(s.timing.heartbeat_every_s),
                                    "--pack", std::to_string(s.pack), "--precision", s.precision};
   if (!trials.empty()) args.insert(args.end(), {"--trials", trials});
+  if (!s.store_url.empty()) args.insert(args.end(), {"--study", s.study});
   if (s.adapt_threads) args.push_back("--adapt-threads");
   if (!s.device.empty()) args.insert(args.end(), {"--device", s.device});
   if (!s.data.empty()) args.insert(args.end(), {"--data", s.data});
@@ -91,6 +118,7 @@ int exec_worker(const std::string& binary, const WorkerSettings& settings) {
   std::vector<std::string> args = worker_command(binary, settings);
   // One thread per worker: OpenBLAS's own pool would only compete (LIBTORCH-NOTES).
   if (settings.threads == 1) setenv("OPENBLAS_NUM_THREADS", "1", /*overwrite=*/0);
+  if (!settings.store_url.empty()) setenv("LRTUNE_STORE", settings.store_url.c_str(), 1);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -101,10 +129,15 @@ int exec_worker(const std::string& binary, const WorkerSettings& settings) {
 
 namespace {
 
+StoreLocation worker_location(const WorkerSettings& s,
+                              const std::function<void(const std::string&)>& log) {
+  return StoreLocation{s.dir, s.store_url, s.study, s.store_retry_s, log};
+}
+
 std::unique_ptr<TrialSource> worker_source(Store& store, const WorkerSettings& s) {
   if (!s.ids.empty()) return std::make_unique<GridSource>(s.ids);
   const auto info = store.study();
-  if (!info) throw StoreError(s.dir + ": the store holds no study");
+  if (!info) throw StoreError((s.store_url.empty() ? s.dir : s.study) + ": the store holds no study");
   return source_for(*info);
 }
 
@@ -131,7 +164,7 @@ int run_worker_process(const WorkerSettings& s,
                        const std::function<void(const std::string&)>& log) {
   install_stop_handlers();
   set_thread_change_log(log);
-  auto store = open_study_store(s.dir);
+  auto store = open_study_store(worker_location(s, log));
   std::unique_ptr<TrialSource> source;
   std::unique_ptr<TorchPackRunner> runner;
   int pack = 1;
@@ -152,7 +185,8 @@ int run_worker_process(const WorkerSettings& s,
   wo.log = log;
   const WorkerSummary done = run_worker(*store, *runner, *source, wo, [] { return stop_requests() > 0; });
   // A full disk ends this worker; no other should start until there is room.
-  return done.no_space ? kWorkerExitSetup : kWorkerExitOk;
+  if (done.no_space) return kWorkerExitSetup;
+  return stop_requests() > 0 ? kWorkerExitStopped : kWorkerExitOk;
 }
 
 std::string self_binary() {

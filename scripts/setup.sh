@@ -13,6 +13,10 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev
   libpqxx-dev             # the PostgreSQL results store (libpqxx 6.4 over libpq)
   postgresql              # tests: throw-away PostgreSQL servers
+  slurmctld               # tests: a one-node Slurm of the test's own (scripts/slurm_test.sh), its controller
+  slurmd                  # tests: ... and its compute node daemon
+  slurm-client            # tests: sbatch, squeue, sinfo, scontrol, scancel
+  munge                   # tests: munged, mungekey, munge and unmunge (Slurm's authentication)
   libgtest-dev libgmock-dev
   curl ca-certificates    # `lrtune data download`
   gnuplot-nox             # `lrtune report` figures (pngcairo and svg terminals)

@@ -165,6 +165,7 @@ int run_study(const RunArgs& a) {
   ws.dir = r.dir.string();
   ws.store_url = url;
   ws.study = r.study.name;
+  ws.wait_for_running = false;  // the scheduler takes a dead worker's trials back
   ws.ids = r.expansion.ids();  // this version of the study file, even if another run changes it
   ws.threads = a.threads_per_job > 0 ? a.threads_per_job
                                      : std::max<std::int64_t>(1, cores / a.jobs);
@@ -386,6 +387,9 @@ CLI::App* add_worker_command(CLI::App& sub, const std::shared_ptr<WorkerArgs>& w
   worker->add_option("--threads", s.threads, "LibTorch threads (0 = all cores)")
       ->check(CLI::Range(std::int64_t{0}, kMaxThreads))
       ->capture_default_str();
+  worker->add_flag("--no-wait{false}", s.wait_for_running,
+                   "end as soon as nothing is left to claim (default: while trials run "
+                   "elsewhere, wait for them, taking over any whose worker died)");
   worker->add_flag("--adapt-threads", s.adapt_threads,
                    "up to --threads, fewer while fewer train faster on a busy machine");
   worker->add_option("--device", s.device, "cpu|cuda|auto (default: each trial's own)")

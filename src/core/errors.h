@@ -30,5 +30,11 @@ struct StoreError : Error {
 struct NoSpaceError : StoreError {
   using StoreError::StoreError;
 };
+// A results store out of reach for longer than its retry time (a database
+// server down, a cut network link): the work stored so far is kept, and the
+// work can go on once the store is back.
+struct StoreUnavailableError : StoreError {
+  using StoreError::StoreError;
+};
 
 }  // namespace lrtune

@@ -89,13 +89,31 @@ std::string with_timeouts(const std::string& url) {
   static const std::pair<const char*, const char*> kSettings[] = {
       {"connect_timeout", "10"},  {"keepalives", "1"},         {"keepalives_idle", "10"},
       {"keepalives_interval", "5"}, {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"}};
+  // The server's side of the session: a client cut off in the middle of a
+  // transaction must not keep its row locks (a trial could never be taken
+  // over), so an idle transaction ends after 15 s and the server probes
+  // the connection as the client does.
+  static const char* const kServerSettings[] = {
+      "idle_in_transaction_session_timeout=15s", "tcp_keepalives_idle=10",
+      "tcp_keepalives_interval=5", "tcp_keepalives_count=3", "tcp_user_timeout=30000"};
   const bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
   std::string out = url;
-  for (const auto& [key, value] : kSettings) {
-    if (url.find(std::string(key) + "=") != std::string::npos) continue;
-    if (uri) out += (out.find('?') == std::string::npos ? "?" : "&") + std::string(key) + "=" + value;
-    else out += std::string(" ") + key + "=" + value;
+  const auto add = [&](const std::string& key, const std::string& value) {
+    if (url.find(key + "=") != std::string::npos) return;  // the URL's own setting wins
+    if (uri) out += (out.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+    else out += " " + key + "='" + value + "'";
+  };
+  for (const auto& [key, value] : kSettings) add(key, value);
+  std::string options;
+  for (const char* setting : kServerSettings) {
+    std::string one = std::string(options.empty() ? "" : " ") + "-c " + setting;
+    if (uri)  // percent-encoded in a URI's query
+      for (const auto& [from, to] : {std::pair<std::string, std::string>{" ", "%20"}, {"=", "%3D"}})
+        for (auto at = one.find(from); at != std::string::npos; at = one.find(from, at + to.size()))
+          one.replace(at, from.size(), to);
+    options += one;
   }
+  add("options", options);
   return out;
 }
 

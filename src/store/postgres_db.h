@@ -27,7 +27,10 @@ class ConnectionLost : public StoreError {
 
 // The connection string lrtune uses for `url`: the URL with TCP keepalives, a
 // connect timeout and a TCP user timeout added (unless the URL sets them), so
-// that a cut network link is noticed in about half a minute instead of hanging.
+// that a cut network link is noticed in about half a minute instead of
+// hanging; and, as the session's `options` (unless the URL sets them), the
+// same on the server's side plus idle_in_transaction_session_timeout = 15 s,
+// so that a client cut off inside a transaction does not keep its locks.
 std::string with_timeouts(const std::string& url);
 
 // Whether a refused connection is the server's passing state: full
@@ -66,7 +69,12 @@ auto guarded(const std::string& name, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const pqxx::broken_connection& e) {
-    throw ConnectionLost(name + ": lost the connection to PostgreSQL (" + one_line(e.what()) + ")");
+    // libpqxx says "Could not obtain client encoding: not connected." of a
+    // connection the server or the network closed meanwhile.
+    const std::string why = std::string(e.what()).find("not connected") != std::string::npos
+                                ? "the server or the network closed it"
+                                : one_line(e.what());
+    throw ConnectionLost(name + ": lost the connection to PostgreSQL (" + why + ")");
   } catch (const pqxx::in_doubt_error& e) {
     throw ConnectionLost(name + ": lost the connection to PostgreSQL during a commit (" +
                          one_line(e.what()) + ")");

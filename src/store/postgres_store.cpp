@@ -393,7 +393,7 @@ class PostgresStore final : public Store {
     }
     if (lost_for() + backoff_s_ > options_.retry_for_s) {
       lost_since_ = -1;
-      throw StoreError(why + "; no connection again within " +
+      throw StoreUnavailableError(why + "; no connection again within " +
                        seconds_text(options_.retry_for_s) + "s (--store-retry)");
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff_s_));

@@ -17,6 +17,8 @@ namespace lrtune {
 
 // Exit codes of a worker process the scheduler understands.
 constexpr int kWorkerExitOk = 0;
+// An error, in its log (such as a results store out of reach).
+constexpr int kWorkerExitError = 1;
 // Could not start (no data, bad flags) or cannot go on (a full disk): do not retry.
 constexpr int kWorkerExitSetup = 3;
 // Stopped by a signal (Ctrl-C, SIGTERM) at a safe point, its trial given back.

@@ -109,6 +109,7 @@ std::vector<std::string> worker_command(const std::string& binary, const WorkerS
   if (!trials.empty()) args.insert(args.end(), {"--trials", trials});
   if (!s.store_url.empty()) args.insert(args.end(), {"--study", s.study});
   if (s.adapt_threads) args.push_back("--adapt-threads");
+  if (!s.wait_for_running) args.push_back("--no-wait");
   if (!s.device.empty()) args.insert(args.end(), {"--device", s.device});
   if (!s.data.empty()) args.insert(args.end(), {"--data", s.data});
   return args;
@@ -182,10 +183,12 @@ int run_worker_process(const WorkerSettings& s,
   wo.stale_after_s = s.timing.stale_after_s;
   wo.heartbeat_every_s = s.timing.heartbeat_every_s;
   wo.pack_size = pack;
+  wo.wait_for_running = s.wait_for_running;
   wo.log = log;
   const WorkerSummary done = run_worker(*store, *runner, *source, wo, [] { return stop_requests() > 0; });
   // A full disk ends this worker; no other should start until there is room.
   if (done.no_space) return kWorkerExitSetup;
+  if (done.store_unavailable) return kWorkerExitError;
   return stop_requests() > 0 ? kWorkerExitStopped : kWorkerExitOk;
 }
 

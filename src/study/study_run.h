@@ -63,6 +63,10 @@ struct WorkerSettings {
   std::string store_url;         // a PostgreSQL study store ("" = dir/results.sqlite)
   std::string study;             // with store_url: the study's name
   double store_retry_s = 300;    // with store_url: seconds to reconnect after a lost connection
+  // With nothing to claim, wait for trials running elsewhere (taking over any
+  // whose worker died) rather than end; `study run`'s own workers do not
+  // (its scheduler takes a dead worker's trials back).
+  bool wait_for_running = true;
   std::vector<std::string> ids;  // trials to run; empty = the study's source
   std::int64_t threads = 0;      // LibTorch threads (0 = all cores)
   bool adapt_threads = false;    // up to `threads`, fewer while fewer train faster

@@ -151,6 +151,8 @@ class PackRun {
         if (results.size() != pack_.size()) throw Error("pack runner returned a wrong result count");
       } catch (const NoSpaceError& e) {
         no_space_ = e.what();  // not the trials' fault: they go back to pending
+      } catch (const StoreUnavailableError& e) {
+        unavailable_ = e.what();  // nor this: they wait to be taken over
       } catch (const std::exception& e) {
         error = e.what();
         if (error.empty()) error = "unknown error";
@@ -208,6 +210,8 @@ class PackRun {
       log(tags_[i] + "another worker took this trial over (heartbeat was stale); leaving it");
     } else if (!no_space_.empty()) {
       give_back_for_lack_of_space(i, summary);
+    } else if (!unavailable_.empty()) {
+      leave_for_takeover(i, summary);
     } else if (!error.empty()) {
       store_.finish_trial(id, RunStatus::failed, error);
       ++summary.finished;
@@ -258,14 +262,58 @@ class PackRun {
     summary.no_space = true;
   }
 
+  // The store stayed out of reach: the trial keeps its stored epochs and
+  // checkpoint and is not failed; given back if the store answers again,
+  // else taken over once its heartbeat is stale. The worker stops.
+  void leave_for_takeover(std::size_t i, WorkerSummary& summary) {
+    try {
+      store_.release_trial(ids_[i]);
+    } catch (const std::exception& e) {
+      log(tags_[i] + "could not give the trial back: " + e.what());
+    }
+    log(tags_[i] + "stopped: " + unavailable_ + "; it resumes from its last stored epoch, here "
+        "or on another worker");
+    summary.stopped = true;
+    summary.store_unavailable = true;
+  }
+
   Store& store_;
   TrialSource& source_;
   const WorkerOptions& opts_;
   std::string no_space_;  // the message of a full disk, "" when none
+  std::string unavailable_;  // the message of a store out of reach, "" when none
   std::vector<TrialRecord> pack_;
   std::vector<std::string> ids_, tags_;
   std::vector<std::int64_t> pruned_at_;  // the epoch its pruner stopped it after; 0 = not
 };
+
+// How many of the source's trials run in other workers right now.
+int running_elsewhere(Store& store, TrialSource& source) {
+  int n = 0;
+  for (const auto& id : source.trial_ids(store))
+    if (const auto t = store.trial(id); t && t->status == RunStatus::running) ++n;
+  return n;
+}
+
+// Waits one poll period (heartbeat_every_s) for trials running elsewhere to
+// end or go stale; false when none runs (nothing to wait for) or on a stop.
+bool wait_for_others(Store& store, TrialSource& source, const WorkerOptions& opts,
+                     const std::function<bool()>& stop, bool& said) {
+  const int n = running_elsewhere(store, source);
+  if (n == 0) return false;
+  if (!said && opts.log)
+    opts.log("nothing to claim; waiting for " + std::to_string(n) + " trial(s) running elsewhere "
+             "(taken over here if a heartbeat is older than " +
+             std::to_string(static_cast<int>(opts.stale_after_s)) + " s)");
+  said = true;
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::duration<double>(opts.heartbeat_every_s);
+  while (std::chrono::steady_clock::now() < until) {
+    if (stop()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -273,12 +321,15 @@ WorkerSummary run_worker(Store& store, PackTrialRunner& runner, TrialSource& sou
                          const WorkerOptions& opts, const std::function<bool()>& stop) {
   WorkerSummary summary;
   PackClaimer claimer(store, runner, source, opts);
+  bool said = false;
   while (!stop() && !summary.stopped) {
     std::vector<TrialRecord> pack = claimer.claim();
     if (pack.empty()) {
       if (source.grow(store)) continue;
+      if (opts.wait_for_running && wait_for_others(store, source, opts, stop, said)) continue;
       break;
     }
+    said = false;
     PackRun(store, source, opts, std::move(pack)).run(runner, stop, summary);
   }
   summary.stopped = summary.stopped || stop();

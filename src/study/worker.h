@@ -20,6 +20,11 @@ struct WorkerOptions {
   double stale_after_s = 60;      // a heartbeat this old (s) frees a trial for others
   double heartbeat_every_s = 5;   // seconds between heartbeats
   int pack_size = 1;              // trials trained together at most (>= 1)
+  // With nothing to claim while trials still run elsewhere: wait (polling
+  // every heartbeat_every_s) until they end or one's heartbeat goes stale and
+  // it is taken over here, instead of ending. For workers joining from other
+  // hosts, where no scheduler takes a dead worker's trial back.
+  bool wait_for_running = false;
   std::function<void(const std::string&)> log;  // nullptr = silent
 };
 
@@ -29,6 +34,9 @@ struct WorkerSummary {
   int lost = 0;      // taken over by another worker while this one stalled
   bool stopped = false;
   bool no_space = false;  // a full disk stopped it; its trials went back to pending
+  // The store stayed out of reach: it stopped, its trials left to be taken
+  // over once their heartbeats are stale.
+  bool store_unavailable = false;
 };
 
 // Info key set on the trials of a pack whose worker died: each runs alone

@@ -13,6 +13,7 @@
 #include <pqxx/pqxx>
 
 #include "core/errors.h"
+#include "store/postgres_db.h"
 #include "store/postgres_store.h"
 #include "support/postgres_server.h"
 
@@ -283,6 +284,26 @@ TEST(PostgresStoreTest, AFullServerIsWaitedForUntilAConnectionFreesUp) {
   refused.get_future().wait();  // the store was turned away once...
   held.reset();                 // ...and gets in once the connection is free
   EXPECT_EQ(opening.get()->study()->name, "s");
+}
+
+// The session's server-side settings: a client cut off inside a transaction
+// (its row locks held) is ended by the server after 15 s idle, so a trial it
+// held can be taken over; the URL's own options win.
+TEST(PostgresStoreTest, SessionsEndIdleTransactionsAndProbeTheClient) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("session");
+  const auto show = [](const std::string& connect_to, const std::string& setting) {
+    auto conn = pg::connect(connect_to);
+    pqxx::nontransaction tx(*conn);
+    return tx.exec("SHOW " + setting)[0][0].as<std::string>();
+  };
+  EXPECT_EQ(show(url, "idle_in_transaction_session_timeout"), "15s");
+  EXPECT_EQ(show(url, "tcp_keepalives_idle"), "10");
+  EXPECT_EQ(show(url, "tcp_user_timeout"), "30000");  // milliseconds
+  EXPECT_EQ(show(url + "?options=-c%20tcp_keepalives_idle%3D20", "tcp_keepalives_idle"), "20");
+  const std::string words = "host=127.0.0.1 port=" + std::to_string(server->port()) +
+                            " user=lrtune dbname=" + database_of(url);
+  EXPECT_EQ(show(words, "idle_in_transaction_session_timeout"), "15s");
 }
 
 }  // namespace

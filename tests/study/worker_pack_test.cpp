@@ -3,6 +3,9 @@
 // a pack whose worker dies charging none of its trials.
 #include <unistd.h>
 
+#include <atomic>
+#include <future>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -24,6 +27,8 @@ class FakePackRunner : public PackTrialRunner {
   test::FakeRunner single;
   std::vector<std::vector<std::string>> packs;  // labels, per call
   bool throw_on_pack = false;
+  // Throws StoreUnavailableError after this many trials of a call ran (-1 = never).
+  int store_gone_after = -1;
 
   std::string pack_key(const TrialRecord& t) override {
     return t.spec.config.value("group", std::string());
@@ -34,7 +39,11 @@ class FakePackRunner : public PackTrialRunner {
     for (const auto& t : trials) packs.back().push_back(t.spec.label);
     if (throw_on_pack && trials.size() > 1) throw std::runtime_error("device lost (fake)");
     std::vector<TrialResult> out;
-    for (std::size_t i = 0; i < trials.size(); ++i) out.push_back(single.run(trials[i], contexts[i]));
+    for (std::size_t i = 0; i < trials.size(); ++i) {
+      if (static_cast<int>(i) == store_gone_after)
+        throw StoreUnavailableError("db: no connection again within 300s (--store-retry)");
+      out.push_back(single.run(trials[i], contexts[i]));
+    }
     return out;
   }
 };
@@ -109,6 +118,25 @@ TEST_F(PackWorkerTest, APackThatThrowsFailsItsTrialsOnly) {
   EXPECT_EQ(status("t2"), RunStatus::done);
 }
 
+// A store out of reach for longer than its retry time is not the trials'
+// fault: none is failed, each keeps its epochs, and the worker stops.
+TEST_F(PackWorkerTest, AStoreOutOfReachStopsTheWorkerFailingNoTrial) {
+  add("t0", "a", 3);
+  add("t1", "a", 3);
+  add("t2", "b", 3);
+  runner.store_gone_after = 1;  // t0 trained, then the store is gone
+  const auto summary = run(2, [] { return false; });
+  EXPECT_TRUE(summary.store_unavailable);
+  EXPECT_TRUE(summary.stopped);
+  EXPECT_EQ(summary.failed, 0);
+  EXPECT_EQ(runner.packs.size(), 1u);  // t2 is not started
+  for (const auto& id : ids) EXPECT_EQ(status(id), RunStatus::pending) << id;
+  EXPECT_EQ(store->epochs("t0").size(), 3u);
+  runner.store_gone_after = -1;
+  run(2, [] { return false; });  // back: the next worker finishes them
+  for (const auto& id : ids) EXPECT_EQ(status(id), RunStatus::done) << id;
+}
+
 TEST_F(PackWorkerTest, StopReleasesThePackKeepingEpochs) {
   add("t0", "a", 4);
   add("t1", "a", 4);
@@ -156,6 +184,67 @@ TEST_F(PackWorkerTest, AWorkerThatDiesInAPackChargesOnlyTheTrialThatKillsIt) {
     EXPECT_EQ(status(id), RunStatus::done) << id;
     EXPECT_EQ(store->epochs(id).size(), 3u) << id;
   }
+}
+
+// A worker joining from another host: with nothing to claim while a trial
+// runs elsewhere it waits, and takes the trial over once that worker has
+// died (its heartbeat stale by the store's clock); without waiting it ends.
+class WaitingWorkerTest : public ::testing::Test {
+ protected:
+  test::TempDir tmp;
+  std::string db = (tmp.path() / "results.sqlite").string();
+  std::shared_ptr<std::atomic<double>> now = std::make_shared<std::atomic<double>>(1.7e9);
+  std::unique_ptr<Store> open() {
+    SqliteOptions o;
+    o.clock = [now = now] { return now->load(); };
+    return open_sqlite_store(db, o);
+  }
+  std::unique_ptr<Store> store = open();
+  std::unique_ptr<Store> elsewhere = open();  // the other host's worker
+  FakePackRunner runner;
+  GridSource grid{std::vector<std::string>{"t0", "t1"}};
+
+  void SetUp() override {
+    for (const char* id : {"t0", "t1"}) store->add_trial({id, id, {{"lr", 0.01}}, 0, 2});
+    ASSERT_TRUE(elsewhere->claim_trial({"t0"}, "other-host", 99, 60));  // and then it dies
+  }
+  WorkerOptions options(bool wait) const {
+    WorkerOptions wo;
+    wo.host = host_name();
+    wo.pid = 1;
+    wo.heartbeat_every_s = 0.05;
+    wo.stale_after_s = 60;
+    wo.wait_for_running = wait;
+    return wo;
+  }
+};
+
+TEST_F(WaitingWorkerTest, AWaitingWorkerTakesOverTheTrialOfAWorkerThatDied) {
+  WorkerOptions wo = options(/*wait=*/true);
+  std::promise<void> waiting;
+  wo.log = [&waiting, said = false](const std::string& line) mutable {
+    if (!said && line.find("waiting for 1 trial(s) running elsewhere") != std::string::npos) {
+      said = true;
+      waiting.set_value();
+    }
+  };
+  auto worker = std::async(std::launch::async,
+                           [&] { return run_worker(*store, runner, grid, wo, [] { return false; }); });
+  waiting.get_future().wait();  // t1 done, t0 still fresh: the worker waits...
+  EXPECT_EQ(store->trial("t1")->status, RunStatus::done);
+  EXPECT_EQ(store->trial("t0")->status, RunStatus::running);
+  *now = now->load() + 61;      // ...until t0's heartbeat is stale, then takes it over
+  worker.get();
+  const auto t0 = store->trial("t0");
+  EXPECT_EQ(t0->status, RunStatus::done);
+  EXPECT_EQ(t0->attempts, 2);
+  EXPECT_EQ(store->epochs("t0").size(), 2u);
+}
+
+TEST_F(WaitingWorkerTest, AWorkerThatDoesNotWaitEndsLeavingTheTrialRunningElsewhere) {
+  run_worker(*store, runner, grid, options(/*wait=*/false), [] { return false; });
+  EXPECT_EQ(store->trial("t1")->status, RunStatus::done);
+  EXPECT_EQ(store->trial("t0")->status, RunStatus::running);
 }
 
 }  // namespace

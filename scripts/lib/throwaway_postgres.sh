@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A throw-away PostgreSQL server for test scripts (bash; source this file).
 #
 #   . scripts/lib/throwaway_postgres.sh

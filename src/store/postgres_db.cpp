@@ -35,6 +35,9 @@ CREATE TABLE trials (
   lease bigint NOT NULL DEFAULT 0,
   created_at double precision NOT NULL,
   UNIQUE (study_id, id));
+-- Claims look among the trials still open only: a study's finished trials
+-- are never passed over one by one.
+CREATE INDEX trials_open ON trials (study_id) WHERE status IN ('pending', 'running');
 CREATE TABLE epochs (
   trial_seq bigint NOT NULL REFERENCES trials(seq), epoch bigint NOT NULL,
   lr double precision, train_loss double precision, train_acc double precision,

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <unordered_map>
 #include <mutex>
 #include <thread>
 #include <chrono>
@@ -162,18 +163,14 @@ class PostgresStore final : public Store {
       const std::string t = pg::real(clock(tx));
       // Rows another worker is claiming right now are skipped, not waited for;
       // a row changed meanwhile is checked again against the condition.
-      const pqxx::result r = tx.exec_params(
-          "SELECT seq FROM trials WHERE study_id = $1 AND id = ANY($2::text[]) AND"
-          " (status = 'pending' OR (status = 'running' AND $3::float8 - heartbeat_at > $4::float8))"
-          " ORDER BY array_position($2::text[], id) LIMIT 1 FOR UPDATE SKIP LOCKED",
-          study_id_, pg::text_array(ids), t, pg::real(stale_after_s));
-      if (r.empty()) return std::nullopt;
+      const std::optional<std::int64_t> seq = lock_first_claimable(tx, ids, t, stale_after_s);
+      if (!seq) return std::nullopt;
       tx.exec_params("UPDATE trials SET status = 'running', host = $1, pid = $2, heartbeat_at = $3,"
                      " started_at = CASE WHEN started_at = 0 THEN $3 ELSE started_at END,"
                      " ended_at = 0, error = '', attempts = attempts + 1, lease = lease + 1"
                      " WHERE seq = $4",
-                     host, pid, t, r[0][0].as<std::int64_t>());
-      auto record = find_trial(tx, r[0][0].as<std::int64_t>());
+                     host, pid, t, *seq);
+      auto record = find_trial(tx, *seq);
       tx.commit();
       claims_[record->spec.id] = record->lease;
       return record;
@@ -331,6 +328,37 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // In a claim's transaction: locks and returns the first trial of `ids`, in
+  // their order, that is pending or running with a heartbeat older than
+  // `stale_after_s` at time `t`, skipping rows another worker is claiming
+  // (FOR UPDATE SKIP LOCKED) instead of waiting. The open trials are read
+  // through the partial index trials_open and ordered here: a finished trial
+  // costs nothing, and a claim stays linear in the open ones however large
+  // the study (a join with the id list, or array_position per row, did not).
+  std::optional<std::int64_t> lock_first_claimable(pqxx::transaction_base& tx,
+                                                   const std::vector<std::string>& ids,
+                                                   const std::string& t, double stale_after_s) {
+    const std::string claimable =
+        "status IN ('pending', 'running') AND"
+        " (status = 'pending' OR $2::float8 - heartbeat_at > $3::float8)";
+    const std::string stale = pg::real(stale_after_s);
+    std::unordered_map<std::string, std::size_t> rank;
+    for (std::size_t i = 0; i < ids.size(); ++i) rank.emplace(ids[i], i);
+    std::vector<std::pair<std::size_t, std::int64_t>> order;  // (rank, seq)
+    for (const auto& row : tx.exec_params("SELECT id, seq FROM trials WHERE study_id = $1 AND " +
+                                              claimable, study_id_, t, stale))
+      if (auto it = rank.find(row[0].as<std::string>()); it != rank.end())
+        order.emplace_back(it->second, row[1].as<std::int64_t>());
+    std::sort(order.begin(), order.end());
+    // Another worker may have taken a row since the read: its lock is skipped,
+    // its committed change fails the condition, checked again on the row.
+    for (const auto& [unused, seq] : order)
+      if (!tx.exec_params("SELECT 1 FROM trials WHERE seq = $1 AND " + claimable +
+                              " FOR UPDATE SKIP LOCKED", seq, t, stale).empty())
+        return seq;
+    return std::nullopt;
+  }
+
   // Runs `f` holding the connection, with the study resolved; libpqxx's
   // exceptions become StoreError naming the database. A lost connection is
   // opened again and `f` run again: every operation is one transaction, so a

@@ -100,30 +100,9 @@ trap 'exit 130' INT TERM
 
 # --- data and study --------------------------------------------------------
 
-# Tiny CIFAR-10 binary files (1 label byte + 3072 pixel bytes per record):
-# each class has its own mean colour, plus noise, so the network learns.
-make_data() {
-  "$python" - "$1" <<'PY'
-import os, random, sys
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-rng = random.Random(20240101)
-means = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40), (200, 40, 200),
-         (40, 200, 200), (120, 120, 120), (230, 140, 60), (60, 140, 230), (140, 60, 140)]
-# noise byte b -> clamp(mean + b/2 - 64), per (class, channel)
-tables = [[bytes(max(0, min(255, m + b // 2 - 64)) for b in range(256)) for m in mc] for mc in means]
-def write(path, n):
-    with open(path, "wb") as f:
-        for i in range(n):
-            label = i % 10
-            f.write(bytes([label]))
-            for c in range(3):
-                f.write(rng.randbytes(1024).translate(tables[label][c]))
-for k in range(1, 6):
-    write(os.path.join(out, f"data_batch_{k}.bin"), 100)
-write(os.path.join(out, "test_batch.bin"), 100)
-PY
-}
+# Tiny CIFAR-10 binary files (scripts/lib/tiny_cifar.py): each class has its
+# own mean colour, plus noise, so the network learns.
+make_data() { "$python" "$(dirname "${BASH_SOURCE[0]}")/lib/tiny_cifar.py" "$1" 100 100; }
 
 # 3 trials x 3 epochs, two workers: one worker goes on to a second trial.
 # Momentum (optimizer state), a per-step warm-up (schedule state) and

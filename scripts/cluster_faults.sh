@@ -133,29 +133,9 @@ say "working folder $work; hosts on $HOST_SUBNET; server port $PG_PORT"
 
 # --- data and study -----------------------------------------------------------
 
-# Tiny CIFAR-10 binary files, as scripts/chaos.sh makes them (each class a mean
-# colour plus noise), with 500 images per training batch file.
-make_data() {
-  "$python" - "$1" <<'PY'
-import os, random, sys
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-rng = random.Random(20240101)
-means = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40), (200, 40, 200),
-         (40, 200, 200), (120, 120, 120), (230, 140, 60), (60, 140, 230), (140, 60, 140)]
-tables = [[bytes(max(0, min(255, m + b // 2 - 64)) for b in range(256)) for m in mc] for mc in means]
-def write(path, n):
-    with open(path, "wb") as f:
-        for i in range(n):
-            label = i % 10
-            f.write(bytes([label]))
-            for c in range(3):
-                f.write(rng.randbytes(1024).translate(tables[label][c]))
-for k in range(1, 6):
-    write(os.path.join(out, f"data_batch_{k}.bin"), 500)
-write(os.path.join(out, "test_batch.bin"), 200)
-PY
-}
+# Tiny CIFAR-10 binary files (scripts/lib/tiny_cifar.py), 500 images per
+# training batch file.
+make_data() { "$python" "$(dirname "${BASH_SOURCE[0]}")/lib/tiny_cifar.py" "$1" 500 200; }
 
 # 6 trials x 4 epochs, about 0.6 s an epoch on one thread: a fault lands
 # mid-trial. Momentum, a per-step warm-up and augmentation must survive a

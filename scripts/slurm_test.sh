@@ -326,27 +326,9 @@ pg_createdb slurm
 reference_url=$(pg_url 127.0.0.1 reference)
 slurm_url=$(pg_url 127.0.0.1 slurm)
 
-# Tiny CIFAR-10 binary files, as scripts/chaos.sh makes them: each class has
-# its own mean colour, plus noise, so the network learns.
-"$python" - "$work/data" <<'PY'
-import os, random, sys
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-rng = random.Random(20240101)
-means = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40), (200, 40, 200),
-         (40, 200, 200), (120, 120, 120), (230, 140, 60), (60, 140, 230), (140, 60, 140)]
-tables = [[bytes(max(0, min(255, m + b // 2 - 64)) for b in range(256)) for m in mc] for mc in means]
-def write(path, n):
-    with open(path, "wb") as f:
-        for i in range(n):
-            label = i % 10
-            f.write(bytes([label]))
-            for c in range(3):
-                f.write(rng.randbytes(1024).translate(tables[label][c]))
-for k in range(1, 6):
-    write(os.path.join(out, f"data_batch_{k}.bin"), 100)
-write(os.path.join(out, "test_batch.bin"), 100)
-PY
+# Tiny CIFAR-10 binary files (scripts/lib/tiny_cifar.py): each class has its
+# own mean colour, plus noise, so the network learns.
+"$python" "$(dirname "${BASH_SOURCE[0]}")/lib/tiny_cifar.py" "$work/data" 100 100
 
 # A study file like scripts/chaos.sh's: name, epochs, then the sweep.
 write_study() {

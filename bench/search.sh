@@ -9,7 +9,8 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 usage: bench/search.sh [--data DIR] [--binary PATH] [--train-subset N] [--val-size N]
-                       [--epochs N] [--trials N] [--grid-points K] [--startup-trials N]
+                       [--epochs N] [--trials N] [--asha-trials N] [--asha-min-epochs N]
+                       [--asha-eta N] [--grid-points K] [--startup-trials N]
                        [--jobs N] [--seeds LIST] [--methods LIST] [--vary-train-seed]
                        [--out DIR] [--quick]
 
@@ -21,7 +22,8 @@ One space, five ways, each its own `lrtune study run FILE --out DIR --jobs N`:
                0.825, weight_decay 3.16e-05 0.000316 0.00316
   random       [search] sampler = "random", pruner = "none"
   tpe          sampler = "tpe" (--startup-trials random trials first), pruner = "none"
-  random+asha  sampler = "random", pruner = "asha" (rungs at 1, 3, 9 epochs)
+  random+asha  sampler = "random", pruner = "asha" (rungs at 1, 3, 9 epochs;
+               --asha-min-epochs moves the first rung)
   tpe+asha     sampler = "tpe", pruner = "asha"
 
 The space: lr log-uniform [0.001, 0.5], momentum uniform [0, 0.99],
@@ -41,6 +43,12 @@ Options:
   --val-size N       validation images (default 2000)
   --epochs N         epochs per trial (default 9)
   --trials N         each search's budget (default: the grid's points, 27)
+  --asha-trials N    the budget of the +asha searches (default: --trials); ASHA
+                     stops most trials early, so a larger budget can still spend
+                     fewer trial-epochs than the grid
+  --asha-min-epochs N  ASHA's first rung, asha_min_epochs (default 1)
+  --asha-eta N       ASHA's reduction factor, asha_eta (default 3: rungs at 1, 3, 9
+                     epochs, the top third goes on)
   --grid-points K    grid values per key (default 3)
   --startup-trials N TPE's random trials before it models (default 10, lrtune's)
   --jobs N           worker processes per run (default: the number of cores)
@@ -68,6 +76,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 data=$root/../shared/data/cifar-10-batches-bin
 binary=$root/build/lrtune
 train_subset='' val_size='' epochs='' trials='' grid_points='' startup_trials=''
+asha_trials='' asha_min_epochs=1 asha_eta=3
 jobs=$(nproc)
 seeds=1,2,3
 methods=grid,random,tpe,random+asha,tpe+asha
@@ -84,6 +93,9 @@ while (($#)); do
     --val-size) val_size=${2:?--val-size needs a number}; shift 2 ;;
     --epochs) epochs=${2:?--epochs needs a number}; shift 2 ;;
     --trials) trials=${2:?--trials needs a number}; shift 2 ;;
+    --asha-trials) asha_trials=${2:?--asha-trials needs a number}; shift 2 ;;
+    --asha-min-epochs) asha_min_epochs=${2:?--asha-min-epochs needs a number}; shift 2 ;;
+    --asha-eta) asha_eta=${2:?--asha-eta needs a number}; shift 2 ;;
     --grid-points) grid_points=${2:?--grid-points needs a number}; shift 2 ;;
     --startup-trials) startup_trials=${2:?--startup-trials needs a number}; shift 2 ;;
     --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
@@ -101,11 +113,14 @@ if ((quick)); then
   : "${startup_trials:=5}"
 fi
 : "${train_subset:=20000}" "${val_size:=2000}" "${epochs:=9}" "${grid_points:=3}" "${startup_trials:=10}"
-for v in train_subset val_size epochs grid_points startup_trials jobs; do
+for v in train_subset val_size epochs grid_points startup_trials jobs asha_min_epochs asha_eta; do
   [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "--${v//_/-}: expected a whole number >= 1, got '${!v}'"
 done
 : "${trials:=$((grid_points ** 3))}"
 [[ $trials =~ ^[0-9]+$ && $trials -ge 1 ]] || die "--trials: expected a whole number >= 1, got '$trials'"
+: "${asha_trials:=$trials}"
+[[ $asha_trials =~ ^[0-9]+$ && $asha_trials -ge 1 ]] ||
+  die "--asha-trials: expected a whole number >= 1, got '$asha_trials'"
 [[ $seeds =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--seeds: expected comma-separated whole numbers, got '$seeds'"
 IFS=, read -r -a seed_list <<<"$seeds"
 IFS=, read -r -a method_list <<<"$methods"
@@ -114,8 +129,11 @@ for m in "${method_list[@]}"; do
     *) die "--methods: unknown method '$m' (grid, random, tpe, random+asha, tpe+asha)" ;;
   esac
 done
-if [[ ",$methods," == *,tpe* ]] && ((trials < startup_trials)); then
+if [[ ",$methods," == *,tpe,* ]] && ((trials < startup_trials)); then
   die "--trials: TPE needs at least its $startup_trials random start-up trials, got $trials"
+fi
+if [[ ",$methods," == *,tpe+asha,* ]] && ((asha_trials < startup_trials)); then
+  die "--asha-trials: TPE needs at least its $startup_trials random start-up trials, got $asha_trials"
 fi
 [[ -x $binary ]] || die "$binary: no such executable (build it, or pass --binary)"
 [[ -f $data/data_batch_1.bin ]] || die "$data: no CIFAR-10 binary files (pass --data DIR)"
@@ -193,12 +211,12 @@ study_file() {
       echo "[search]"
       echo "sampler = \"${method%+asha}\""
       [[ $method == *+asha ]] && echo "pruner = \"asha\"" || echo "pruner = \"none\""
-      echo "trials = $trials"
+      [[ $method == *+asha ]] && echo "trials = $asha_trials" || echo "trials = $trials"
       echo "objective = \"val_acc\""
       echo "seed = $seed"
       [[ $method == tpe* ]] && echo "startup_trials = $startup_trials"
-      echo "asha_min_epochs = 1"
-      echo "asha_eta = 3"
+      echo "asha_min_epochs = $asha_min_epochs"
+      echo "asha_eta = $asha_eta"
       echo
       echo "[search.space]"
       echo "lr = { log_uniform = [1e-3, 0.5] }"
@@ -244,6 +262,7 @@ for r in "${runs[@]}"; do
   file=$out/studies/$name.toml
   log=$out/logs/$name.log
   expected=$trials
+  [[ $method == *+asha ]] && expected=$asha_trials
   [[ $method == grid ]] && expected=$((grid_points ** 3))
   say "run $k/${#runs[@]}: $method, seed $seed ($log)"
   t0=$(date +%s.%N)
@@ -275,8 +294,8 @@ train_seed_note="training seed 1 in every run"
   echo "$train_subset training images, $val_size validation, $epochs epochs, batch 128," \
     "flipcrop, constant lr; space lr log-uniform [0.001, 0.5], momentum uniform [0, 0.99]," \
     "weight_decay log-uniform [1e-5, 0.01]; grid ${grid_points}^3 = $((grid_points ** 3)) points" \
-    "(cell centres), searches $trials trials each (TPE: $startup_trials start-up trials;" \
-    "ASHA: min 1 epoch, eta 3); search seeds" \
+    "(cell centres), searches $trials trials each, ASHA searches $asha_trials (TPE:" \
+    "$startup_trials start-up trials; ASHA: min $asha_min_epochs epoch(s), eta $asha_eta); search seeds" \
     "$seeds, $train_seed_note; --jobs $jobs; git $commit; $(nproc) cores; load average" \
     "before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg); $total s in all."
   echo

@@ -312,6 +312,19 @@ void add_timing_flags(CLI::App& app, StudyTiming& t) {
       ->capture_default_str();
 }
 
+// --epochs, --train-subset and --set: the overrides `study run` and `study
+// create` both apply to every trial (overrides_of).
+void add_override_flags(CLI::App& app, RunArgs& a) {
+  app.add_option("--epochs", a.epochs, "override epochs in every trial (new trial ids)")
+      ->check(whole_at_least(1, "a whole number of epochs >= 1"));
+  app.add_option("--train-subset", a.train_subset,
+                 "override train_subset in every trial (0 = all; new trial ids)")
+      ->check(whole_at_least(0, "a number of images >= 0 (0 = all)"));
+  app.add_option("--set", a.set, "override any key in every trial: key=value (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
   auto* run = sub.add_subcommand("run", "Run (or continue) every trial of a study file");
   run->add_option("file", ra->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
@@ -319,14 +332,7 @@ CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   run->add_option("--out", ra->out, "study directory (default: studies-out/<name>)");
-  run->add_option("--epochs", ra->epochs, "override epochs in every trial (new trial ids)")
-      ->check(whole_at_least(1, "a whole number of epochs >= 1"));
-  run->add_option("--train-subset", ra->train_subset,
-                  "override train_subset in every trial (0 = all; new trial ids)")
-      ->check(whole_at_least(0, "a number of images >= 0 (0 = all)"));
-  run->add_option("--set", ra->set, "override any key in every trial: key=value (repeatable)")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_override_flags(*run, *ra);
   run->add_option("--threads-per-job", ra->threads_per_job,
                   "LibTorch threads per worker, fixed (default: cores / jobs, at least 1, "
                   "and fewer while fewer train faster on a busy machine)")
@@ -358,14 +364,7 @@ CLI::App* add_create_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ca) 
   create->add_option("file", ca->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
   create->add_option("--out", ca->out, "study directory (default: studies-out/<name>); with "
                                        "--store, this host's folder for trial files");
-  create->add_option("--epochs", ca->epochs, "override epochs in every trial (new trial ids)")
-      ->check(whole_at_least(1, "a whole number of epochs >= 1"));
-  create->add_option("--train-subset", ca->train_subset,
-                     "override train_subset in every trial (0 = all; new trial ids)")
-      ->check(whole_at_least(0, "a number of images >= 0 (0 = all)"));
-  create->add_option("--set", ca->set, "override any key in every trial: key=value (repeatable)")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_override_flags(*create, *ca);
   add_store_flag(*create, ca->store);
   return create;
 }

@@ -51,6 +51,14 @@ fs::path default_local_dir(const std::string& db, const std::string& study) {
   return fs::temp_directory_path() / "lrtune-pg" / db / folder;
 }
 
+// The studies registered in the database, by creation.
+std::vector<std::string> study_names(pqxx::transaction_base& tx) {
+  std::vector<std::string> names;
+  for (const auto& row : tx.exec("SELECT name FROM studies WHERE declared ORDER BY study_id"))
+    names.push_back(row[0].as<std::string>());
+  return names;
+}
+
 class PostgresStore final : public Store {
  public:
   PostgresStore(const std::string& url, PostgresOptions options)
@@ -451,8 +459,7 @@ class PostgresStore final : public Store {
   [[noreturn]] void refuse_missing_study() {
     std::string names;
     pqxx::nontransaction tx(*conn_);
-    for (const auto& row : tx.exec("SELECT name FROM studies WHERE declared ORDER BY study_id"))
-      names += (names.empty() ? "'" : ", '") + row[0].as<std::string>() + "'";
+    for (const auto& study : study_names(tx)) names += (names.empty() ? "'" : ", '") + study + "'";
     throw StoreError(name_ + ": " +
                      (options_.study.empty() ? std::string("holds no study")
                                              : "has no study named '" + options_.study + "'") +
@@ -675,10 +682,7 @@ std::vector<std::string> postgres_studies(const std::string& url) {
   return pg::guarded(name, [&] {
     pg::open_schema(*conn, name, /*create=*/false);
     pqxx::nontransaction tx(*conn);
-    std::vector<std::string> names;
-    for (const auto& row : tx.exec("SELECT name FROM studies WHERE declared ORDER BY study_id"))
-      names.push_back(row[0].as<std::string>());
-    return names;
+    return study_names(tx);
   });
 }
 

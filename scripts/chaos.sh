@@ -313,55 +313,12 @@ kill_checkpoint() {
 
 # --- comparing exports ---------------------------------------------------------
 
-# Compares a run's export with the reference's: prints "lost dup extra diff
-# status" (status: trials whose final status differs) and details on stderr.
+# Compares a run's export with the reference's (scripts/lib/compare_exports.py):
+# prints "lost dup extra diff status" (status: trials whose final status
+# differs) and details on stderr.
 compare() {
-  "$python" - "$1" "$2" <<'PY'
-import csv, sys
-# Columns that say how fast or when, not what was computed.
-IGNORED = {"seconds", "images_per_s", "status"}
-def load(path):
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return rows
-ref, run = load(sys.argv[1]), load(sys.argv[2])
-def key(r): return (r["trial_id"], r["epoch"])
-ref_by = {key(r): r for r in ref}
-seen, dup, extra, diff = {}, 0, 0, 0
-notes = []
-for r in run:
-    k = key(r)
-    if k in seen:
-        dup += 1
-        notes.append(f"duplicated: trial {k[0]} epoch {k[1]}")
-        continue
-    seen[k] = r
-    if k not in ref_by:
-        extra += 1
-        notes.append(f"extra: trial {k[0]} epoch {k[1]}")
-        continue
-    a = ref_by[k]
-    cols = [c for c in a if c not in IGNORED and a.get(c) != r.get(c)]
-    cols += [c for c in r if c not in a and c not in IGNORED]
-    if cols:
-        diff += 1
-        notes.append(f"differs: trial {k[0]} ({a.get('label')}) epoch {k[1]}: " +
-                     ", ".join(f"{c} {a.get(c)} vs {r.get(c)}" for c in cols))
-lost = [k for k in ref_by if k not in seen]
-for k in lost:
-    notes.append(f"lost: trial {k[0]} epoch {k[1]}")
-ref_status = {r["trial_id"]: r["status"] for r in ref}
-run_status = {r["trial_id"]: r["status"] for r in run}
-status = sum(1 for t, s in ref_status.items() if run_status.get(t) != s)
-for t, s in ref_status.items():
-    if run_status.get(t) != s:
-        notes.append(f"status: trial {t} is {run_status.get(t)}, {s} in the reference")
-for n in notes[:20]:
-    print("chaos:   " + n, file=sys.stderr)
-if len(notes) > 20:
-    print(f"chaos:   ... and {len(notes) - 20} more", file=sys.stderr)
-print(len(lost), dup, extra, diff, status)
-PY
+  "$python" "$(dirname "${BASH_SOURCE[0]}")/lib/compare_exports.py" --prefix "chaos:   " "$1" "$2" |
+    cut -d ' ' -f 3-7
 }
 
 export_csv() {  # dir file

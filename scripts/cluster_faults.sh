@@ -291,47 +291,11 @@ all_claimable() {
 
 # --- comparing exports ----------------------------------------------------------
 
-# Compares an export with the reference's: prints "trials epochs lost dup
-# extra diff" and details on stderr.
+# Compares an export with the reference's (scripts/lib/compare_exports.py):
+# prints "trials epochs lost dup extra diff status" and details on stderr.
 compare() {
-  "$python" - "$1" "$2" <<'PY'
-import csv, sys
-IGNORED = {"seconds", "images_per_s"}  # how fast, not what was computed
-def load(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-ref, run = load(sys.argv[1]), load(sys.argv[2])
-def key(r): return (r["trial_id"], r["epoch"])
-ref_by = {key(r): r for r in ref}
-seen, dup, extra, diff, notes = {}, 0, 0, 0, []
-for r in run:
-    k = key(r)
-    if k in seen:
-        dup += 1
-        notes.append(f"duplicated: trial {k[0]} epoch {k[1]}")
-        continue
-    seen[k] = r
-    if k not in ref_by:
-        extra += 1
-        notes.append(f"extra: trial {k[0]} epoch {k[1]}")
-        continue
-    a = ref_by[k]
-    cols = [c for c in a if c not in IGNORED and a.get(c) != r.get(c)]
-    cols += [c for c in r if c not in a and c not in IGNORED]
-    if cols:
-        diff += 1
-        notes.append(f"differs: trial {k[0]} ({a.get('label')}) epoch {k[1]}: " +
-                     ", ".join(f"{c} {a.get(c)} vs {r.get(c)}" for c in cols))
-lost = [k for k in ref_by if k not in seen]
-notes += [f"lost: trial {k[0]} epoch {k[1]}" for k in lost]
-missing = {k[0] for k in ref_by} - {k[0] for k in seen}
-notes += [f"trial {t} is missing from the export" for t in sorted(missing)]
-for n in notes[:20]:
-    print("cluster:   " + n, file=sys.stderr)
-if len(notes) > 20:
-    print(f"cluster:   ... and {len(notes) - 20} more", file=sys.stderr)
-print(len({r["trial_id"] for r in run}), len(run), len(lost), dup, extra, diff)
-PY
+  "$python" "$(dirname "${BASH_SOURCE[0]}")/lib/compare_exports.py" --prefix "cluster:   " "$1" "$2" |
+    cut -d ' ' -f 1-7
 }
 
 # --- the reference --------------------------------------------------------------
@@ -490,7 +454,7 @@ run_mode() {
 report_mode() {
   local mode=$1 t0=$2 c p secs
   local csv=$work/$mode.csv
-  local -a r=(0 0 "$ref_rows" 0 0 0)
+  local -a r=(0 0 "$ref_rows" 0 0 0 0)
   if "$binary" study export "$study_name" --store "$(pg_url 127.0.0.1 "$db")" --format csv \
     --out "$csv" 2>"$mode_dir/export.log"; then
     read -r -a r < <(compare "$work/reference.csv" "$csv")
@@ -499,6 +463,7 @@ report_mode() {
   fi
   secs=$(ms_to_s $(($(now_ms) - t0)))
   if ((r[4])); then problems+=("${r[4]} epoch row(s) the reference does not have"); fi
+  if ((r[6])); then problems+=("${r[6]} trial(s) ended otherwise than in the reference"); fi
   if ((r[2] || r[3] || r[5])) || ((${#problems[@]})); then
     c="${r[5]} row(s) differ"
     ((r[5])) || c="values identical"

@@ -355,44 +355,11 @@ EOF
 write_study array 3 '{ lr = [0.01, 0.03, 0.03], warmup_epochs = [0.0, 0.0, 1.0] }'
 write_study requeue 30 '{ lr = [0.03], warmup_epochs = [1.0] }'
 
-# Compares an export with the reference's: prints "trials rows" on its first
-# line, then one line per problem (lost, duplicated, extra or differing rows,
-# trials not done).
+# Compares an export with the reference's (scripts/lib/compare_exports.py):
+# prints its counts ("trials rows ...") on its first line, then one line per
+# problem (lost, duplicated, extra or differing rows, trials not done).
 compare() {
-  "$python" - "$1" "$2" <<'PY'
-import csv, sys
-IGNORED = {"seconds", "images_per_s"}  # how fast, not what was computed
-def load(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-ref, run = load(sys.argv[1]), load(sys.argv[2])
-notes = []
-def key(r): return (r["trial_id"], r["epoch"])
-ref_by = {key(r): r for r in ref}
-seen = {}
-for r in run:
-    k = key(r)
-    if k in seen:
-        notes.append(f"duplicated: trial {k[0]} epoch {k[1]}")
-        continue
-    seen[k] = r
-    if r["status"] != "done":
-        notes.append(f"not done: trial {k[0]} ({r['label']}) is {r['status']}")
-    a = ref_by.get(k)
-    if a is None:
-        notes.append(f"extra: trial {k[0]} epoch {k[1]}")
-        continue
-    cols = [c for c in sorted(set(a) | set(r)) if c not in IGNORED and a.get(c) != r.get(c)]
-    if cols:
-        notes.append(f"differs: trial {k[0]} ({a['label']}) epoch {k[1]}: " +
-                     ", ".join(f"{c} {a.get(c)} vs {r.get(c)}" for c in cols))
-notes += [f"lost: trial {k[0]} epoch {k[1]}" for k in ref_by if k not in seen]
-if any(r["status"] != "done" for r in ref):
-    notes.append("the reference has trials not done")
-print(len({r["trial_id"] for r in run}), len(run))
-for n in sorted(set(notes))[:20]:
-    print(n)
-PY
+  "$python" "$(dirname "${BASH_SOURCE[0]}")/lib/compare_exports.py" --notes-to-stdout "$1" "$2"
 }
 
 failed=()
@@ -400,7 +367,7 @@ failed=()
 check_export() {  # what reference.csv run.csv
   local what=$1 verdict note
   verdict=$(compare "$2" "$3")
-  read -r n_trials n_rows <<<"$(head -n 1 <<<"$verdict")"
+  read -r n_trials n_rows _ <<<"$(head -n 1 <<<"$verdict")"
   while IFS= read -r note; do [[ -n $note ]] && failed+=("$what: $note"); done < <(tail -n +2 <<<"$verdict")
 }
 

@@ -164,9 +164,18 @@ std::string progress_line(const StudyProgress& p) {
   return line;
 }
 
-std::string status_table(const std::vector<TrialSummary>& trials, int parallel) {
+namespace {
+
+// The status table's rows, a header first. While any trial runs, a last
+// column names the worker running each (host:pid), so that a stuck one can be
+// found on a cluster.
+std::vector<std::vector<std::string>> status_rows(const std::vector<TrialSummary>& trials) {
+  const bool any_running = std::any_of(trials.begin(), trials.end(), [](const TrialSummary& s) {
+    return s.trial.status == RunStatus::running;
+  });
   std::vector<std::vector<std::string>> rows = {
       {"label", "status", "epoch", "best val", "at", "test there", "time left"}};
+  if (any_running) rows.front().push_back("worker");
   for (const auto& s : trials) {
     const auto& t = s.trial;
     const bool any = s.best_val_acc >= 0;
@@ -178,7 +187,18 @@ std::string status_table(const std::vector<TrialSummary>& trials, int parallel) 
                     is_finished(t.status) ? "-"
                     : s.seconds_left > 0 ? format_duration(s.seconds_left)
                                          : "?"});
+    if (any_running)
+      rows.back().push_back(t.status == RunStatus::running
+                                ? t.host + ":" + std::to_string(t.pid)
+                                : "-");
   }
+  return rows;
+}
+
+}  // namespace
+
+std::string status_table(const std::vector<TrialSummary>& trials, int parallel) {
+  const auto rows = status_rows(trials);
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& r : rows)
     for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
@@ -186,7 +206,7 @@ std::string status_table(const std::vector<TrialSummary>& trials, int parallel) 
   for (const auto& r : rows) {
     std::string line;
     for (std::size_t c = 0; c < r.size(); ++c)
-      line += (c ? "  " : "") + pad(r[c], width[c], /*right=*/c >= 2);
+      line += (c ? "  " : "") + pad(r[c], width[c], /*right=*/c >= 2 && c < 7);
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }

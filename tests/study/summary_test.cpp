@@ -94,6 +94,27 @@ TEST_F(StudySummaryTest, StatusTableShowsEveryColumnAndOnlyCurrentTrials) {
   EXPECT_THAT(status_table(summarize(*store, {}), 1), HasSubstr("lr=0.3"));
 }
 
+// On a cluster, which worker runs a trial: host:pid of its claim, shown only
+// while some trial runs (the table that ends `study run` has no such column).
+TEST_F(StudySummaryTest, StatusTableNamesTheWorkerOfEachRunningTrial) {
+  store->claim_trial({"c"}, "node-7", 4242, 60);
+  std::istringstream running(status_table(summarize(*store, ids), 1));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(running, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_THAT(lines[0], testing::EndsWith("worker"));
+  EXPECT_THAT(lines[1], testing::StartsWith("lr=0.1 "));
+  EXPECT_THAT(lines[1], testing::EndsWith("  h:1"));
+  EXPECT_THAT(lines[2], testing::EndsWith("  -"));  // diverged: no worker
+  EXPECT_THAT(lines[3], testing::EndsWith("  node-7:4242"));
+
+  store->finish_trial("a", RunStatus::done, "");
+  store->finish_trial("c", RunStatus::done, "");
+  const std::string finished = status_table(summarize(*store, ids), 1);
+  EXPECT_THAT(finished, Not(HasSubstr("worker")));
+  EXPECT_THAT(finished, Not(HasSubstr("node-7")));
+}
+
 TEST_F(StudySummaryTest, CsvHasOneRowPerTrialAndEpoch) {
   std::ostringstream out;
   write_epochs_csv(*store, ids, {"lr", "nesterov", "milestones"}, out);

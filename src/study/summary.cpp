@@ -169,12 +169,16 @@ namespace {
 // The status table's rows, a header first. While any trial runs, a last
 // column names the worker running each (host:pid), so that a stuck one can be
 // found on a cluster.
+// The columns every status table has; from "epoch" on they are right-aligned.
+const std::vector<std::string> kStatusColumns = {"label", "status",     "epoch",    "best val",
+                                                 "at",    "test there", "time left"};
+constexpr std::size_t kFirstRightAligned = 2;
+
 std::vector<std::vector<std::string>> status_rows(const std::vector<TrialSummary>& trials) {
   const bool any_running = std::any_of(trials.begin(), trials.end(), [](const TrialSummary& s) {
     return s.trial.status == RunStatus::running;
   });
-  std::vector<std::vector<std::string>> rows = {
-      {"label", "status", "epoch", "best val", "at", "test there", "time left"}};
+  std::vector<std::vector<std::string>> rows = {kStatusColumns};
   if (any_running) rows.front().push_back("worker");
   for (const auto& s : trials) {
     const auto& t = s.trial;
@@ -206,7 +210,8 @@ std::string status_table(const std::vector<TrialSummary>& trials, int parallel) 
   for (const auto& r : rows) {
     std::string line;
     for (std::size_t c = 0; c < r.size(); ++c)
-      line += (c ? "  " : "") + pad(r[c], width[c], /*right=*/c >= 2 && c < 7);
+      line += (c ? "  " : "") +
+              pad(r[c], width[c], /*right=*/c >= kFirstRightAligned && c < kStatusColumns.size());
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }

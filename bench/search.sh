@@ -184,6 +184,15 @@ grid_values() {
   }'
 }
 
+# The trials a method's run has: the grid's points, or the search's budget.
+budget_of() {
+  case $1 in
+    grid) echo $((grid_points ** 3)) ;;
+    *+asha) echo "$asha_trials" ;;
+    *) echo "$trials" ;;
+  esac
+}
+
 # study_file METHOD SEED: writes the study file of one run, prints its path.
 study_file() {
   local method=$1 seed=$2 train_seed=1 name file
@@ -211,7 +220,7 @@ study_file() {
       echo "[search]"
       echo "sampler = \"${method%+asha}\""
       [[ $method == *+asha ]] && echo "pruner = \"asha\"" || echo "pruner = \"none\""
-      [[ $method == *+asha ]] && echo "trials = $asha_trials" || echo "trials = $trials"
+      echo "trials = $(budget_of "$method")"
       echo "objective = \"val_acc\""
       echo "seed = $seed"
       [[ $method == tpe* ]] && echo "startup_trials = $startup_trials"
@@ -261,9 +270,7 @@ for r in "${runs[@]}"; do
   name=${method/+/-}-s$seed
   file=$out/studies/$name.toml
   log=$out/logs/$name.log
-  expected=$trials
-  [[ $method == *+asha ]] && expected=$asha_trials
-  [[ $method == grid ]] && expected=$((grid_points ** 3))
+  expected=$(budget_of "$method")
   say "run $k/${#runs[@]}: $method, seed $seed ($log)"
   t0=$(date +%s.%N)
   rc=0

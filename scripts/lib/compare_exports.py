@@ -25,7 +25,8 @@ import argparse
 import csv
 import sys
 
-# Columns that say how fast or when, not what was computed.
+# Columns not compared row by row: how fast (not what was computed), and the
+# trial's status, which is compared once per trial.
 IGNORED = {"seconds", "images_per_s", "status"}
 MAX_NOTES = 20
 

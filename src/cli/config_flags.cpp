@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "cli/folders.h"
 #include "study/expand.h"
 #include "store/postgres_store.h"
 #include "study/study_run.h"
@@ -99,7 +100,7 @@ std::string store_url(const std::string& flag) {
   if (!url.empty() && !is_postgres_url(url))
     throw FlagError(std::string(flag.empty() ? "$LRTUNE_STORE" : "--store") +
                     ": expected a PostgreSQL URL, postgresql://user@host:port/database, got '" +
-                    url + "' (a study on one machine needs none: its folder holds results.sqlite)");
+                    redact_passwords(url) + "' (a study on one machine needs none: its folder holds results.sqlite)");
   return url;
 }
 
@@ -107,6 +108,14 @@ StoreLocation store_location(const std::string& arg, const std::string& flag) {
   const std::string url = store_url(flag);
   if (url.empty()) return StoreLocation{arg, "", "", 300, {}};
   return StoreLocation{"", url, arg, 300, {}};
+}
+
+std::function<std::unique_ptr<Store>(const std::string&)> study_opener(const std::string& flag,
+                                                                     const std::string& also) {
+  const std::string url = store_url(flag);
+  return [url, also](const std::string& arg) {
+    return url.empty() ? open_results_folder(arg, also) : open_study_store(store_location(arg, url));
+  };
 }
 
 void add_store_flag(CLI::App& app, std::string& url) {

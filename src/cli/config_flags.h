@@ -2,7 +2,9 @@
 // `--warmup-epochs 5`, ... one per key, each showing its default in --help;
 // and the checks of flags that depend on each other.
 #pragma once
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +13,7 @@
 #include "core/errors.h"
 
 namespace lrtune {
+class Store;
 struct Overrides;
 struct WorkerSettings;
 struct StoreLocation;
@@ -54,6 +57,12 @@ std::string store_url(const std::string& flag);
 
 // The store of `arg`: a study folder, or with a store URL the study's name.
 StoreLocation store_location(const std::string& arg, const std::string& flag);
+
+// Opens the studies a reading command names: folders (`also` says what else
+// a folder may be, for the message when it holds no results), or with
+// --store (or $LRTUNE_STORE) studies of that database by name.
+std::function<std::unique_ptr<Store>(const std::string&)> study_opener(
+    const std::string& flag, const std::string& also = "");
 
 // Adds --store URL (with $LRTUNE_STORE in its help) to a command.
 void add_store_flag(CLI::App& app, std::string& url);

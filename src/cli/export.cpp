@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "cli/folders.h"
 #include "core/errors.h"
 #include "report/optuna.h"
@@ -25,15 +26,13 @@ struct Format {
   RunFn run;
 };
 
-std::unique_ptr<Store> open_results(const std::string& dir) { return open_results_folder(dir); }
-
 struct TensorBoardArgs {
   std::vector<std::string> dirs;
-  std::string out;
+  std::string out, store;
 };
 
 int run_tensorboard(const TensorBoardArgs& a) {
-  const auto result = report::export_tensorboard(a.dirs, open_results, a.out);
+  const auto result = report::export_tensorboard(a.dirs, study_opener(a.store), a.out);
   std::cout << result.runs.size() << " TensorBoard run(s) in " << a.out << "/";
   if (result.without_epochs)
     std::cout << " (" << result.without_epochs << " trial(s) without epochs left out)";
@@ -45,8 +44,11 @@ Format setup_tensorboard(CLI::App& exp) {
   auto a = std::make_shared<TensorBoardArgs>();
   auto* sub = exp.add_subcommand("tensorboard", "Trials as TensorBoard runs: scalars per epoch, "
                                                 "hyper-parameters and outcome (HParams)");
-  sub->add_option("dirs", a->dirs, "study or run folders (each holds results.sqlite)")->required();
+  sub->add_option("dirs", a->dirs,
+                  "study or run folders (each holds results.sqlite); with --store, study names")
+      ->required();
   sub->add_option("--out", a->out, "log directory to write (created if needed)")->required();
+  add_store_flag(*sub, a->store);
   sub->footer(
       "Writes one run per trial (a folder named by its label; with several folders,\n"
       "below a folder named after each study), holding per epoch (step = epoch, from 1)\n"
@@ -59,8 +61,14 @@ Format setup_tensorboard(CLI::App& exp) {
   return {sub, [a] { return run_tensorboard(*a); }};
 }
 
-int run_optuna(const std::string& dir, const report::OptunaExportOptions& o) {
-  const auto r = report::export_optuna(dir, open_results, o);
+struct OptunaArgs {
+  std::string dir, store;
+  report::OptunaExportOptions options;
+};
+
+int run_optuna(const OptunaArgs& a) {
+  const report::OptunaExportOptions& o = a.options;
+  const auto r = report::export_optuna(a.dir, study_opener(a.store), o);
   std::cout << "Optuna study '" << r.study_name << "' in " << o.storage << ": "
             << r.complete << " complete, " << r.pruned << " pruned, " << r.failed << " failed"
             << (r.unfinished ? ", " + std::to_string(r.unfinished) + " running or waiting" : "")
@@ -72,11 +80,13 @@ int run_optuna(const std::string& dir, const report::OptunaExportOptions& o) {
 }
 
 Format setup_optuna(CLI::App& exp) {
-  auto dir = std::make_shared<std::string>();
-  auto o = std::make_shared<report::OptunaExportOptions>();
+  auto a = std::make_shared<OptunaArgs>();
+  report::OptunaExportOptions* o = &a->options;
   auto* sub = exp.add_subcommand("optuna", "A study as an Optuna study in a journal file: "
                                            "parameters, per-epoch values, states");
-  sub->add_option("dir", *dir, "study or run folder (holds results.sqlite)")->required();
+  sub->add_option("dir", a->dir, "study or run folder (holds results.sqlite); with --store, a "
+                  "study's name")->required();
+  add_store_flag(*sub, a->store);
   sub->add_option("--storage", o->storage,
                   "Optuna journal file to write (created, or the study is added to it)")
       ->required();
@@ -95,7 +105,7 @@ Format setup_optuna(CLI::App& exp) {
       "RUNNING, pending WAITING. User attributes: label, lrtune_id, lrtune_status.\n"
       "The file is Optuna's JournalFileStorage format (Optuna >= 3.1); copy it into an\n"
       "RDB with optuna.copy_study. See docs/export.md.");
-  return {sub, [dir, o] { return run_optuna(*dir, *o); }};
+  return {sub, [a] { return run_optuna(*a); }};
 }
 
 }  // namespace

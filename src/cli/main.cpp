@@ -1,5 +1,7 @@
 // Entry point: dispatches to the subcommand table, and turns every error that
 // reaches it into one line and an exit status (2: bad flags; 1: the rest).
+// Every such line goes through redact_passwords: a store URL echoed by the
+// argument parser or an error never shows its password.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include "cli/config_flags.h"
 #include "core/errors.h"
 #include "core/provenance.h"
+#include "core/url.h"
 #include "train/builtin_kinds.h"
 
 namespace {
@@ -61,7 +64,8 @@ bool unknown_command(int argc, char** argv) {
     if (argv[1] == std::string(c.name)) return false;
     names += (names.empty() ? "" : ", ") + std::string(c.name);
   }
-  std::cerr << "lrtune: error: unknown command '" << argv[1] << "' (commands: " << names
+  std::cerr << "lrtune: error: unknown command '" << lrtune::redact_passwords(argv[1])
+            << "' (commands: " << names
             << "; lrtune --help)\n";
   return true;
 }
@@ -83,23 +87,24 @@ int main(int argc, char** argv) {
     // --help and --version exit 0; a flag CLI11 rejects exits 2, as any bad
     // flag, in lrtune's one-line form.
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "lrtune: error: " << e.what() << " (--help lists the flags)\n";
+    std::cerr << "lrtune: error: " << lrtune::redact_passwords(e.what())
+              << " (--help lists the flags)\n";
     return 2;
   }
   try {
     for (auto& [sub, run] : runs)
       if (sub->parsed()) return standard_output_written(run());
   } catch (const lrtune::cli::FlagError& e) {
-    std::cerr << "lrtune: error: " << e.what() << "\n";
+    std::cerr << "lrtune: error: " << lrtune::redact_passwords(e.what()) << "\n";
     return 2;
   } catch (const lrtune::Error& e) {
-    std::cerr << "lrtune: error: " << e.what() << "\n";
+    std::cerr << "lrtune: error: " << lrtune::redact_passwords(e.what()) << "\n";
     return 1;
   } catch (const c10::Error& e) {
     std::cerr << "lrtune: error (LibTorch): " << e.what_without_backtrace() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "lrtune: error: " << e.what() << "\n";
+    std::cerr << "lrtune: error: " << lrtune::redact_passwords(e.what()) << "\n";
     return 1;
   }
   return 0;

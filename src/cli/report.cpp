@@ -26,9 +26,6 @@ struct ReportArgs {
   bool no_figures = false;
 };
 
-std::unique_ptr<Store> open_results(const std::string& dir) {
-  return open_results_folder(dir, "an `lrtune lr-find` folder, with lr-find.json");
-}
 
 int run_report(const ReportArgs& args) {
   report::ReportOptions opts;
@@ -49,9 +46,7 @@ int run_report(const ReportArgs& args) {
                                                   : "studies-out" / std::filesystem::path(opts.dirs.front());
     opts.out = (dir / "report").string();
   }
-  const auto open = [&](const std::string& dir) {
-    return url.empty() ? open_results(dir) : open_study_store(store_location(dir, url));
-  };
+  const auto open = study_opener(args.store, "an `lrtune lr-find` folder, with lr-find.json");
   auto result = report::write_report(opts, open,
                                      [](const std::string& line) { std::cerr << line << "\n"; });
   std::cout << "Report: " << result.markdown << "\nPage:   " << result.html << "\n";

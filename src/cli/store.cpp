@@ -48,6 +48,9 @@ std::string shown(const std::string& where) {
 }
 
 int run_copy(const CopyArgs& a) {
+  // A mistyped or foreign URL is refused, never taken for a folder name.
+  refuse_foreign_url(a.from, "store copy FROM");
+  refuse_foreign_url(a.to, "store copy TO");
   if (!is_postgres_url(a.from) && !a.study.empty())
     throw FlagError("store copy: --study names a study of a PostgreSQL source; a folder holds one");
   auto from = open_source(a);

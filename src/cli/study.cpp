@@ -123,7 +123,9 @@ std::string results_line(const RegisteredStudy& r, const std::string& url) {
 // What the run ends with: the table, where the results are, and the exit code.
 int finish_run(const RegisteredStudy& r, Store& store, TrialSource& source, const RunArgs& a,
                const SchedulerResult& result) {
-  std::cout << "\n" << status_table(summarize(store, source.trial_ids(store)), a.jobs);
+  std::cout << "\n"
+            << status_table(summarize(store, source.trial_ids(store)), a.jobs,
+                            source.remaining(store));
   say(results_line(r, store_url(a.store)));
   if (result.setup_failed) {
     say("workers stopped (they could not start, or the disk is full); see the error above");
@@ -147,6 +149,7 @@ int run_study(const RunArgs& a) {
   if (a.jobs < 1) throw ConfigError("--jobs: must be >= 1");
   const Overrides overrides = overrides_of(a);
   check_study_precision(a.precision, a.device, a.file, overrides);
+  const std::string url = store_url(a.store);  // a bad --store is refused, dry run or not
   if (a.dry_run) {  // nothing to save: Ctrl-C and SIGTERM end it at once
     const Study study = read_study_file(a.file);
     const Expansion e = expand_study(study, overrides);
@@ -158,7 +161,6 @@ int run_study(const RunArgs& a) {
   // From here a first signal stops the workers at their next safe point; one
   // during registration (a transaction) is seen by the scheduler's first poll.
   install_stop_handlers();
-  const std::string url = store_url(a.store);
   RegisteredStudy r = register_study(a.file, overrides, a.out, url);
   const auto cores = static_cast<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()));
   WorkerSettings ws;
@@ -234,10 +236,13 @@ int run_status(const ReadArgs& a) {
   const auto trials = summarize(*store, ids);
   int running = 0;
   for (const auto& t : trials) running += t.trial.status == RunStatus::running;
-  if (auto info = store->study())
+  std::int64_t undrawn = 0;  // a search's budget not drawn yet
+  if (auto info = store->study()) {
     std::cout << "study " << info->name << " (" << info->spec.value("file", std::string("?"))
               << ")\n";
-  std::cout << status_table(trials, std::max(1, running));
+    if (!all) undrawn = source_for(*info)->remaining(*store);
+  }
+  std::cout << status_table(trials, std::max(1, running), undrawn);
   return 0;
 }
 

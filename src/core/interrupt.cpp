@@ -20,4 +20,6 @@ void install_interrupt_handlers() {
 
 bool interrupted() { return g_stop != 0; }
 
+void note_stop_request() { g_stop = 1; }
+
 }  // namespace lrtune

@@ -6,6 +6,10 @@
 namespace lrtune {
 
 void install_interrupt_handlers();
+// Whether a stop was asked for: by these handlers, or by note_stop_request().
 bool interrupted();
+// For other signal handlers (a study's, which count requests): marks the
+// process as asked to stop. Async-signal-safe.
+void note_stop_request();
 
 }  // namespace lrtune

@@ -2,6 +2,7 @@
 // the study scheduler): what the child's standard streams are, and waits that
 // retry only on EINTR, so a failing waitpid is an error rather than a hang.
 #include "core/process.h"
+#include "core/url.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -186,7 +187,7 @@ pid_t fork_child(const std::function<int()>& body, const std::string& what) {
   try {
     rc = body();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lrtune: %s: error: %s\n", what.c_str(), e.what());
+    std::fprintf(stderr, "lrtune: %s: error: %s\n", what.c_str(), redact_passwords(e.what()).c_str());
   }
   std::fflush(nullptr);
   _exit(rc);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "store/store.h"
+#include "core/url.h"
 
 namespace lrtune::pg {
 namespace {
@@ -77,16 +78,7 @@ void refuse_version(const std::string& name, const std::string& version) {
 
 }  // namespace
 
-std::string display_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto end = url.find_first_of("/?", scheme + 3);
-  const auto at = url.rfind('@', end == std::string::npos ? std::string::npos : end);
-  if (at == std::string::npos || at < scheme) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + url.substr(at);
-}
+std::string display_url(const std::string& url) { return redact_passwords(url); }
 
 std::string with_timeouts(const std::string& url) {
   static const std::pair<const char*, const char*> kSettings[] = {
@@ -99,8 +91,8 @@ std::string with_timeouts(const std::string& url) {
   static const char* const kServerSettings[] = {
       "idle_in_transaction_session_timeout=15s", "tcp_keepalives_idle=10",
       "tcp_keepalives_interval=5", "tcp_keepalives_count=3", "tcp_user_timeout=30000"};
-  const bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
-  std::string out = url;
+  const bool uri = is_postgres_url(url);
+  std::string out = libpq_url(url);
   const auto add = [&](const std::string& key, const std::string& value) {
     if (url.find(key + "=") != std::string::npos) return;  // the URL's own setting wins
     if (uri) out += (out.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
@@ -132,19 +124,28 @@ bool connection_gone(const pqxx::sql_error& e) {
   return state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
 }
 
+bool refused_for_good(const std::string& message) {
+  for (const char* what : {"does not exist", "password authentication failed",
+                           "no pg_hba.conf entry", "not permitted to log in",
+                           "permission denied for database"})
+    if (message.find(what) != std::string::npos) return true;
+  return false;
+}
+
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
   try {
     return std::make_unique<pqxx::connection>(with_timeouts(url));
   } catch (const pqxx::broken_connection& e) {
     const std::string where = host_port(url);
-    const std::string message = display_url(url) + ": cannot connect to PostgreSQL" +
-                                (where.empty() ? "" : " at " + where) + " (" +
-                                one_line(e.what()) + ")";
+    const std::string message =
+        redact_passwords(display_url(url) + ": cannot connect to PostgreSQL" +
+                         (where.empty() ? "" : " at " + where) + " (" + one_line(e.what()) + ")");
     if (server_busy(e.what())) throw ConnectionLost(message);
+    if (refused_for_good(e.what())) throw ConnectionRefused(message);
     throw StoreError(message);
   } catch (const std::exception& e) {
-    throw StoreError(display_url(url) + ": cannot connect to PostgreSQL (" + one_line(e.what()) +
-                     ")");
+    throw StoreError(redact_passwords(display_url(url) + ": cannot connect to PostgreSQL (" +
+                                      one_line(e.what()) + ")"));
   }
 }
 

@@ -14,7 +14,7 @@
 
 namespace lrtune::pg {
 
-// The URL as messages show it: a password (user:secret@) is left out.
+// The URL as messages show it: every password left out (redact_passwords).
 std::string display_url(const std::string& url);
 
 // The connection to the server was lost, or a transaction's outcome is
@@ -24,6 +24,17 @@ class ConnectionLost : public StoreError {
  public:
   using StoreError::StoreError;
 };
+
+// The server refused a connection for good: the database or the role does
+// not exist (dropped meanwhile), or the password or pg_hba.conf refuses it.
+// Not a network cut: a reconnection ends at once instead of waiting.
+class ConnectionRefused : public StoreUnavailableError {
+ public:
+  using StoreUnavailableError::StoreUnavailableError;
+};
+
+// Whether a refused connection's message is one of those (ConnectionRefused).
+bool refused_for_good(const std::string& message);
 
 // The connection string lrtune uses for `url`: the URL with TCP keepalives, a
 // connect timeout and a TCP user timeout added (unless the URL sets them), so
@@ -39,7 +50,8 @@ bool server_busy(const std::string& message);
 
 // Opens the connection; StoreError "<url>: cannot connect to PostgreSQL at
 // host:port (<reason>)" when the server cannot be reached, ConnectionLost
-// (a StoreError) when it is busy (server_busy).
+// (a StoreError) when it is busy (server_busy), ConnectionRefused when it
+// refuses for good (refused_for_good). Messages never hold a password.
 std::unique_ptr<pqxx::connection> connect(const std::string& url);
 
 // In one transaction, serialized with other lrtune processes by an advisory

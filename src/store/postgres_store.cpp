@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/interrupt.h"
 #include "store/postgres_db.h"
 
 namespace lrtune {
@@ -374,20 +375,26 @@ class PostgresStore final : public Store {
   // redo (epochs are replaced, a duplicate claim only waits out its lease).
   template <typename F>
   auto locked(F&& f) -> decltype(f()) {
-    std::lock_guard lock(mu_);
     for (;;) {
-      try {
-        return pg::guarded(name_, [&]() -> decltype(f()) {
-          if (!conn_) reconnect();
-          if (study_id_ == 0) {
-            pqxx::nontransaction tx(*conn_);
-            bind_study(tx);
-          }
-          return f();
-        });
-      } catch (const pg::ConnectionLost& e) {
-        wait_to_reconnect(e.what());
+      double wait_s = 0;
+      {
+        std::lock_guard lock(mu_);
+        try {
+          return pg::guarded(name_, [&]() -> decltype(f()) {
+            if (!conn_) reconnect();
+            if (study_id_ == 0) {
+              pqxx::nontransaction tx(*conn_);
+              bind_study(tx);
+            }
+            return f();
+          });
+        } catch (const pg::ConnectionLost& e) {
+          wait_s = next_wait(e.what());
+        }
       }
+      // Waited without the lock: another thread of this worker (its heartbeat,
+      // its training loop) must never block behind a wait it cannot end.
+      wait_unless_stopped(wait_s);
     }
   }
 
@@ -402,15 +409,21 @@ class PostgresStore final : public Store {
         lost_since_ = -1;
         return;
       } catch (const pg::ConnectionLost& e) {
-        wait_to_reconnect(e.what());
+        wait_unless_stopped(next_wait(e.what()));
       }
     }
   }
 
-  // Opens a new connection; a failure is ConnectionLost, to be retried.
+  // Opens a new connection; a failure is ConnectionLost, to be retried,
+  // unless the server refused it for good (the database or role was dropped,
+  // the password changed): that ends the wait at once.
   void reconnect() {
     try {
       conn_ = pg::connect(url_);
+    } catch (const pg::ConnectionRefused&) {
+      throw;
+    } catch (const pg::ConnectionLost&) {
+      throw;
     } catch (const StoreError& e) {
       throw pg::ConnectionLost(e.what());
     }
@@ -419,8 +432,9 @@ class PostgresStore final : public Store {
   }
 
   // Backoff after a lost connection: 0.1 s, doubling to 5 s, for up to
-  // options_.retry_for_s in all; then StoreError with the last reason.
-  void wait_to_reconnect(const std::string& why) {
+  // options_.retry_for_s in all; then StoreUnavailableError with the last
+  // reason. The seconds to wait before trying again; called with mu_ held.
+  double next_wait(const std::string& why) {
     conn_.reset();
     if (lost_since_ < 0) {
       lost_since_ = steady_seconds();
@@ -432,8 +446,25 @@ class PostgresStore final : public Store {
       throw StoreUnavailableError(why + "; no connection again within " +
                        seconds_text(options_.retry_for_s) + "s (--store-retry)");
     }
-    std::this_thread::sleep_for(std::chrono::duration<double>(backoff_s_));
+    const double wait_s = backoff_s_;
     backoff_s_ = std::min(backoff_s_ * 2, 5.0);
+    return wait_s;
+  }
+
+  // Sleeps `seconds` in steps of 50 ms, ending with StoreUnavailableError as
+  // soon as a stop is asked for (Ctrl-C, SIGTERM, a dying coordinator).
+  void wait_unless_stopped(double seconds) const {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point until =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    for (;;) {
+      if (options_.stop ? options_.stop() : interrupted())
+        throw StoreUnavailableError(name_ + ": stopped while waiting for PostgreSQL to answer");
+      const Clock::time_point now = Clock::now();
+      if (now >= until) return;
+      const Clock::duration step = std::chrono::milliseconds(50);
+      std::this_thread::sleep_for(std::min(until - now, step));
+    }
   }
 
   double lost_for() const { return lost_since_ < 0 ? 0 : steady_seconds() - lost_since_; }
@@ -668,10 +699,6 @@ class PostgresStore final : public Store {
 
 std::unique_ptr<Store> open_postgres_store(const std::string& url, PostgresOptions options) {
   return std::make_unique<PostgresStore>(url, std::move(options));
-}
-
-bool is_postgres_url(const std::string& where) {
-  return where.rfind("postgresql://", 0) == 0 || where.rfind("postgres://", 0) == 0;
 }
 
 std::string postgres_display_url(const std::string& url) { return pg::display_url(url); }

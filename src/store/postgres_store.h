@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "core/url.h"
 
 namespace lrtune {
 
@@ -30,16 +31,19 @@ struct PostgresOptions {
   double retry_for_s = 300;
   // Told of a lost connection and of the reconnection ("" = standard error).
   std::function<void(const std::string&)> log;
+  // Asked between the waits of a reconnection (every 50 ms): true ends the
+  // wait at once with StoreUnavailableError, so Ctrl-C or SIGTERM stops a
+  // process whose store is out of reach. Empty = core's interrupted().
+  std::function<bool()> stop;
 };
 
 // Connects to `url` (postgresql://user@host:port/database, or any libpq
 // connection string), creates the schema in an empty database and refuses,
 // in one line, one that holds other tables or a newer lrtune's schema, or a
-// server that cannot be reached (naming host and port).
+// server that cannot be reached (naming host and port). A database or role
+// that no longer exists, or a password refused, ends a reconnection at once
+// (StoreUnavailableError): it is not a network cut to wait out.
 std::unique_ptr<Store> open_postgres_store(const std::string& url, PostgresOptions options = {});
-
-// Whether `where` names a PostgreSQL database (postgresql:// or postgres://).
-bool is_postgres_url(const std::string& where);
 
 // The URL as messages show it: without a password.
 std::string postgres_display_url(const std::string& url);

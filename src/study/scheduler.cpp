@@ -21,6 +21,7 @@
 #include <tuple>
 
 #include "core/errors.h"
+#include "core/interrupt.h"
 #include "core/process.h"
 #include "study/worker.h"
 
@@ -29,7 +30,12 @@ namespace {
 
 std::atomic<int> g_stop_requests{0};
 
-void on_stop_signal(int) { g_stop_requests.fetch_add(1); }
+// Counted here; noted in core as well, so that a store waiting to reconnect
+// (or any wait that polls interrupted()) ends on the first request.
+void on_stop_signal(int) {
+  g_stop_requests.fetch_add(1);
+  note_stop_request();
+}
 
 // This process's clock, for how often progress is printed (staleness is the store's).
 double wall_clock() {

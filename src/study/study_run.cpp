@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/url.h"
 #include "core/errors.h"
 #include "core/process.h"
 #include "study/scheduler.h"
@@ -174,7 +175,7 @@ int run_worker_process(const WorkerSettings& s,
     if (source->trial_ids(*store).empty() && source->remaining(*store) == 0) return kWorkerExitOk;
     runner = prepare_runner(*store, *source, s, pack);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lrtune: worker: error: %s\n", e.what());
+    std::fprintf(stderr, "lrtune: worker: error: %s\n", redact_passwords(e.what()).c_str());
     return kWorkerExitSetup;
   }
   WorkerOptions wo;

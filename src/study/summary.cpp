@@ -201,7 +201,8 @@ std::vector<std::vector<std::string>> status_rows(const std::vector<TrialSummary
 
 }  // namespace
 
-std::string status_table(const std::vector<TrialSummary>& trials, int parallel) {
+std::string status_table(const std::vector<TrialSummary>& trials, int parallel,
+                         std::int64_t undrawn) {
   const auto rows = status_rows(trials);
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& r : rows)
@@ -219,7 +220,9 @@ std::string status_table(const std::vector<TrialSummary>& trials, int parallel) 
     if (s.trial.status == RunStatus::failed || s.trial.status == RunStatus::diverged)
       if (!s.trial.error.empty())
         out += s.trial.spec.label + ": " + to_string(s.trial.status) + ": " + s.trial.error + "\n";
-  out += progress_line(progress(trials, parallel)) + "\n";
+  StudyProgress totals = progress(trials, parallel);
+  add_undrawn(totals, trials, undrawn, parallel);
+  out += progress_line(totals) + "\n";
   std::vector<json> provenances;
   for (const auto& s : trials) provenances.push_back(s.trial.info);
   if (const std::string warning = mixed_data_warning(provenances); !warning.empty())

@@ -46,8 +46,11 @@ std::string progress_line(const StudyProgress& p);
 
 // The status table, one line per trial, and a closing line with the totals;
 // then one warning line when the trials were trained on different copies of
-// the data (their provenances record different data fingerprints).
-std::string status_table(const std::vector<TrialSummary>& trials, int parallel);
+// the data (their provenances record different data fingerprints). A search's
+// `undrawn` trials count in the totals, as in progress_line: a stopped search
+// is never shown as finished.
+std::string status_table(const std::vector<TrialSummary>& trials, int parallel,
+                         std::int64_t undrawn = 0);
 
 // One row per (trial, epoch): trial_id, label, the swept keys (a key named like
 // an epoch column gets "config_": config_lr), status, then the EpochMetrics

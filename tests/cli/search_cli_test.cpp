@@ -110,5 +110,17 @@ TEST_F(SearchCli, ASweptKeyAlsoSearchedIsRefusedInOneLine) {
   EXPECT_FALSE(fs::exists(out / "results.sqlite"));
 }
 
+// A search registered (or stopped) with most of its budget undrawn is not
+// finished: `study status` counts the budget, as `study run` does.
+TEST_F(SearchCli, StatusOfASearchWithItsBudgetUndrawnSaysSo) {
+  write(1000000000, "[1e-3, 0.5]");
+  std::string output;
+  ASSERT_EQ(lrtune("study create '" + file.string() + "' --out '" + out.string() + "'", &output), 0)
+      << output;
+  ASSERT_EQ(lrtune("study status '" + out.string() + "'", &output), 0) << output;
+  EXPECT_THAT(output, HasSubstr("0/1000000000 trials finished"));
+  EXPECT_THAT(output, HasSubstr("1000000000 not drawn yet"));
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -81,6 +81,14 @@ TEST_F(StudySummaryTest, ASearchsUndrawnTrialsCountInTheTotalAndTheTimeLeft) {
                                           "4 not drawn yet; epoch 4/13"));
 }
 
+// `study status` of a stopped search: its closing line counts the budget,
+// never "3/3 trials finished" with most of it still to draw.
+TEST_F(StudySummaryTest, StatusTableOfAStoppedSearchCountsItsUndrawnBudget) {
+  EXPECT_THAT(status_table(summarize(*store, ids), 1, 999999997),
+              HasSubstr("1/1000000000 trials finished (1 diverged), 1 running, 1 waiting, "
+                        "999999997 not drawn yet"));
+}
+
 TEST_F(StudySummaryTest, StatusTableShowsEveryColumnAndOnlyCurrentTrials) {
   const std::string table = status_table(summarize(*store, ids), 1);
   EXPECT_THAT(table, HasSubstr("label"));

@@ -150,6 +150,16 @@ std::string PostgresServer::restart() {
   return run(pg_ctl("restart"), dir_ + "/pg_ctl.log");
 }
 
+std::string PostgresServer::stop() {
+  std::lock_guard lock(mu_);
+  return run(pg_ctl("stop"), dir_ + "/pg_ctl.log");
+}
+
+std::string PostgresServer::start_again() {
+  std::lock_guard lock(mu_);
+  return run(pg_ctl("start"), dir_ + "/pg_ctl.log");
+}
+
 void PostgresServer::drop_connections(const std::string& database) {
   pqxx::connection conn(url("postgres"));
   pqxx::nontransaction tx(conn);

@@ -31,6 +31,10 @@ class PostgresServer {
   // Stops the server (fast: sessions are ended) and starts it again on the
   // same port and data; "" on success, else why not.
   std::string restart();
+  // Stops the server (fast) and leaves it down until start_again(): a store
+  // out of reach for as long as a test needs. "" on success, else why not.
+  std::string stop();
+  std::string start_again();
   // Ends every session of `database` but the caller's, as a dropped network
   // connection or an administrator would (pg_terminate_backend).
   void drop_connections(const std::string& database);

@@ -31,31 +31,20 @@ struct LrFindArgs {
   FlagValues flags;
 };
 
-// One test: its label ("" alone) and configuration.
-struct Variant {
-  std::string label;
-  TrainConfig cfg;
-};
+using Variant = RangeVariant;
 
 std::vector<Variant> variants(const LrFindArgs& a) {
   TrainConfig base;
   if (!a.config_file.empty()) apply_toml_file(base, a.config_file);
   apply_flags(base, a.flags);
   std::vector<Variant> out;
-  if (a.compare.empty()) {
-    out.push_back({"", base});
-  } else {
-    const auto eq = a.compare.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw FlagError("--compare " + a.compare + ": expected KEY=V1,V2,..., e.g. momentum=0,0.9");
-    const std::string key = a.compare.substr(0, eq);
-    std::stringstream values(a.compare.substr(eq + 1));
-    for (std::string v; std::getline(values, v, ',');) {
-      TrainConfig cfg = base;
-      apply_text(cfg, key, v, "--compare");
-      out.push_back({key + "=" + v, cfg});
+  if (a.compare.empty()) out.push_back({"", base});
+  else
+    try {
+      out = compare_variants(base, a.compare);
+    } catch (const ConfigError& e) {
+      throw FlagError(e.what());  // a bad flag, as CLI11's own refusals (exit 2)
     }
-  }
   for (auto& v : out) {
     v.cfg.validate(a.config_file.empty() ? "configuration" : a.config_file);
     build_model(v.cfg.model);  // an unknown name fails here, before any work

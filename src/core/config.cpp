@@ -205,7 +205,33 @@ void check_kind(const TrainConfig& cfg, const char* family, const std::string& n
   if (kind->validate) kind->validate(cfg, check);
 }
 
+// "optimizer adam, schedule constant and model reference_cnn": the kinds `cfg` chose.
+std::string chosen_kinds(const TrainConfig& cfg) {
+  return "optimizer " + cfg.optimizer + ", schedule " + cfg.schedule + " and model " + cfg.model;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> keys_not_read(const TrainConfig& cfg) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : cfg.options) {
+    const DeclaredKey* d = find_declared_key(key);
+    if (!d || value == d->spec.default_value) continue;
+    bool read = false;
+    for (const auto& owner : d->owners)
+      read = read || owner == "optimizer " + cfg.optimizer || owner == "schedule " + cfg.schedule ||
+             owner == "model " + cfg.model;
+    if (!read) out.push_back(key);
+  }
+  return out;
+}
 
 double TrainConfig::real(const std::string& key) const {
   return declared_value(*this, key, KeyType::real).get<double>();
@@ -289,6 +315,11 @@ void TrainConfig::validate(const std::string& source) const {
   check_kind(*this, "model", model, check);
   check_kind(*this, "optimizer", optimizer, check);
   check_kind(*this, "schedule", schedule, check);
+  // A key no chosen kind reads would be shown, stored and part of the
+  // trial's identity, yet change nothing (adam given nesterov).
+  for (const auto& key : keys_not_read(*this))
+    check.fail(key, "is set, but " + chosen_kinds(*this) + " do not read it (it is read by " +
+                        joined(find_declared_key(key)->owners) + "): remove it or choose one of those");
 }
 
 json to_json(const TrainConfig& cfg, bool identity_only) {

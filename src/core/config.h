@@ -67,6 +67,11 @@ struct ConfigField {
   bool identity() const { return spec.identity; }
 };
 
+// The kind-declared keys `cfg` sets away from their defaults that none of its
+// chosen kinds (optimizer, schedule, model) reads, in key order; validate()
+// refuses them, and a search drops the ones a draw makes moot.
+std::vector<std::string> keys_not_read(const TrainConfig& cfg);
+
 // The run's own keys first, then every declared key (kinds in declaration order).
 const std::vector<ConfigField>& config_fields();
 const ConfigField* find_config_field(const std::string& key);

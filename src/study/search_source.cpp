@@ -59,13 +59,20 @@ std::optional<TrialSpec> SearchSource::choose(const std::vector<TrialHistory>& h
   const std::size_t number = history.size();
   if (static_cast<std::int64_t>(number) >= spec_.trials) return std::nullopt;
   const auto draw = sampler_->sample(observations(spec_, history), number);
-  const json values = spec_.values(draw);
+  json values = spec_.values(draw);
   TrainConfig cfg = base_;
-  const std::string label = search_label(number, values);
   // A draw that makes no valid configuration (keys checked one by one at
   // registration, not every combination) is added anyway: its worker fails
   // it with the message, as Optuna fails a trial, and the search goes on.
-  apply_json(cfg, values, file_ + ": search trial " + label);
+  apply_json(cfg, values, file_ + ": search trial " + std::to_string(number));
+  // A searched key the drawn kinds do not read (momentum drawn for adam) is
+  // left out, as a conditional key whose condition fails: it changes nothing.
+  for (const auto& key : keys_not_read(cfg)) {
+    if (!values.contains(key)) continue;
+    cfg.options.erase(key);
+    values.erase(key);
+  }
+  const std::string label = search_label(number, values);
   const std::string id = identity_hash(
       json{{"config", identity_json(cfg)}, {"search", search_hash_}, {"trial", number}});
   return TrialSpec{id, label, to_json(cfg), 0, cfg.epochs};

@@ -3,10 +3,14 @@
 #include "train/lr_range.h"
 
 #include <algorithm>
+#include <cfloat>
+#include <cstdio>
+#include <set>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 
+#include "core/config.h"
 #include "core/errors.h"
 #include "train/trainer.h"
 
@@ -52,10 +56,74 @@ std::size_t valley_index(const std::vector<double>& losses) {
 }  // namespace
 
 void check_range_options(const RangeTestOptions& o) {
-  if (!(o.start_lr > 0) || !(o.end_lr > o.start_lr))
-    throw ConfigError("lr-find: need 0 < --start-lr < --end-lr (got " + std::to_string(o.start_lr) +
-                      " and " + std::to_string(o.end_lr) + ")");
+  // Rates are float32 in the optimizer: both ends must be one, above zero.
+  const auto fits = [](double lr) { return std::isfinite(lr) && lr >= FLT_MIN && lr <= FLT_MAX; };
+  const auto text = [](double lr) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", lr);
+    return std::string(buf);
+  };
+  for (const auto& [flag, lr] : {std::pair<const char*, double>{"--start-lr", o.start_lr},
+                                 {"--end-lr", o.end_lr}})
+    if (!fits(lr))
+      throw ConfigError(std::string("lr-find: ") + flag + ": must be a positive number that fits a "
+                        "32-bit float (" + text(FLT_MIN) + " to " + text(FLT_MAX) + "), got " +
+                        text(lr));
+  if (!(o.end_lr > o.start_lr))
+    throw ConfigError("lr-find: need --start-lr < --end-lr (got " + text(o.start_lr) + " and " +
+                      text(o.end_lr) + ")");
   if (o.steps < 2) throw ConfigError("lr-find: --steps must be at least 2");
+}
+
+namespace {
+
+// Whether the range test's curve depends on `key`: not the rate (it ramps
+// its own), the length of a run, the schedule and its keys (it sets the rate
+// of every step), nor where and how it runs.
+bool range_test_reads(const std::string& key) {
+  static const std::set<std::string> ignored = {"lr", "epochs", "schedule", "warmup_epochs"};
+  if (ignored.count(key)) return false;
+  const ConfigField* field = find_config_field(key);
+  if (field && !field->identity()) return false;
+  if (const DeclaredKey* d = find_declared_key(key))
+    return std::any_of(d->owners.begin(), d->owners.end(),
+                       [](const std::string& owner) { return owner.rfind("schedule ", 0) != 0; });
+  return true;
+}
+
+}  // namespace
+
+std::vector<RangeVariant> compare_variants(const TrainConfig& base, const std::string& compare) {
+  const std::string flag = "--compare " + compare;
+  const auto eq = compare.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(flag + ": expected KEY=V1,V2,..., e.g. momentum=0,0.9");
+  const std::string key = compare.substr(0, eq);
+  if (!find_config_field(key))
+    throw ConfigError(flag + ": '" + key + "' is not a configuration key (`lrtune train --help`)");
+  if (!range_test_reads(key))
+    throw ConfigError(flag + ": the range test does not read " + key +
+                      " (it ramps the rate itself over --steps batches, with no schedule or "
+                      "epochs), so every curve would be the same; compare a key that changes training");
+  const std::string list = compare.substr(eq + 1);
+  std::vector<RangeVariant> out;
+  std::set<std::string> seen;
+  std::size_t from = 0;
+  for (;;) {
+    const std::size_t comma = list.find(',', from);
+    const std::string v = list.substr(from, comma == std::string::npos ? comma : comma - from);
+    if (v.empty())
+      throw ConfigError(flag + ": an empty value; give " + key + "=V1,V2,... with at least one value");
+    TrainConfig cfg = base;
+    apply_text(cfg, key, v, "--compare");
+    const ConfigField* field = find_config_field(key);
+    if (!seen.insert(field_value(cfg, *field).dump()).second)
+      throw ConfigError(flag + ": " + key + "=" + v + " is given twice");
+    out.push_back({key + "=" + v, std::move(cfg)});
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return out;
 }
 
 double range_lr(const RangeTestOptions& o, std::int64_t i) {

@@ -24,6 +24,19 @@ struct RangeTestOptions {
 // Throws ConfigError naming the flag when the options cannot make a test.
 void check_range_options(const RangeTestOptions& o);
 
+// One test of `lr-find --compare`: its label ("momentum=0.9") and configuration.
+struct RangeVariant {
+  std::string label;
+  TrainConfig cfg;
+};
+
+// The tests `--compare KEY=V1,V2,...` asks for: `base` with KEY set to each
+// value. ConfigError naming the flag for: no KEY= or no value, an empty value,
+// a value given twice (as the configuration reads it: 0.9 and 0.90 are one),
+// a bad value, and a key the range test does not read (lr, epochs, the
+// schedule and its keys, threads...), whose curves would all be the same.
+std::vector<RangeVariant> compare_variants(const TrainConfig& base, const std::string& compare);
+
 // The rate of step i (0-based) of `steps`.
 double range_lr(const RangeTestOptions& o, std::int64_t i);
 

@@ -1,6 +1,7 @@
 // `lrtune lr-find` through the binary: CSV, figure and suggestions from a
 // real range test on tiny data, several tests on one figure, bad flags in one
 // line, and nothing written outside its output folder.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -86,6 +87,24 @@ TEST_F(LrFindCli, BadInputGivesOneLine) {
   EXPECT_NE(lr_find("--compare nosuchkey=1,2", &output), 0);
   EXPECT_THAT(output, HasSubstr("nosuchkey"));
   EXPECT_FALSE(fs::exists(out / "lr-find.csv"));
+}
+
+// Each refused before anything starts: one line, status 2 for a flag (never
+// a crash: `momentum=` once segfaulted), and no output folder at all.
+TEST_F(LrFindCli, BadCompareListsAndRatesAreRefusedBeforeAnythingStarts) {
+  std::string output;
+  for (const std::string& args :
+       {"--compare momentum=", "--compare momentum=0.9,0.9", "--compare lr=0.1,1",
+        "--compare epochs=1,2", "--end-lr inf", "--start-lr 1e-300 --end-lr 1e300",
+        "--end-lr 1e300", "--end-lr nan"}) {
+    const int status = lr_find(args, &output);
+    EXPECT_TRUE(status == 1 || status == 2) << args << ": status " << status << "\n" << output;
+    EXPECT_THAT(output, ::testing::StartsWith("lrtune: error: ")) << args;
+    EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << args << "\n" << output;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+  EXPECT_EQ(lr_find("--compare momentum=", &output), 2);
+  EXPECT_THAT(output, HasSubstr("--compare momentum=: an empty value"));
 }
 
 }  // namespace

@@ -126,3 +126,35 @@ TEST(Config, TomlFileLoadsAndReportsSyntaxErrorsWithLine) {
 
 }  // namespace
 }  // namespace lrtune
+
+namespace lrtune {
+namespace {
+
+// A key the chosen kinds do not read would be shown and stored, and enter the
+// trial's identity, yet train nothing different: refused, naming its readers.
+TEST(Config, AKeyNoChosenKindReadsIsRefusedNamingTheKindsThatDo) {
+  TrainConfig c;
+  c.optimizer = "adam";
+  c.set("momentum", 0.9);
+  c.set("nesterov", true);
+  EXPECT_EQ(keys_not_read(c), (std::vector<std::string>{"momentum", "nesterov"}));
+  const std::string msg = error_of([&] { c.validate("run.toml"); });
+  EXPECT_THAT(msg, HasSubstr("run.toml: momentum: is set, but optimizer adam, schedule constant"));
+  EXPECT_THAT(msg, HasSubstr("read by optimizer sgd and optimizer rmsprop"));
+  c = TrainConfig{};
+  c.set("gamma", 0.5);  // a step schedule's key, with the constant schedule
+  EXPECT_THAT(error_of([&] { c.validate(); }), HasSubstr("gamma: is set, but"));
+  c.schedule = "step";
+  EXPECT_NO_THROW(c.validate());
+  // Set to its default it changes nothing and is no error (a sweep that
+  // resets momentum = 0 for adamw).
+  c = TrainConfig{};
+  c.optimizer = "adamw";
+  c.set("momentum", 0.0);
+  c.set("nesterov", false);
+  EXPECT_TRUE(keys_not_read(c).empty());
+  EXPECT_NO_THROW(c.validate());
+}
+
+}  // namespace
+}  // namespace lrtune

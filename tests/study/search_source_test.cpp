@@ -325,3 +325,38 @@ TEST_F(SearchRegistration, ARangeNoTrialCouldTrainIsRefusedUpFront) {
 
 }  // namespace
 }  // namespace lrtune
+
+namespace lrtune {
+namespace {
+
+// Momentum drawn for an adam trial changes nothing: it is left out of that
+// trial's configuration (and identity) and label, as a conditional key is.
+TEST(SearchSource, AKeyTheDrawnOptimizerDoesNotReadIsLeftOut) {
+  test::FakeStore store;
+  json t = table("random", 24);
+  t["space"]["optimizer"] = {{"choice", {"sgd", "adam"}}};
+  put_search_study(store, t, 3);
+  auto source = source_for(*store.study());
+  while (source->grow(store)) {
+  }
+  int adam = 0, sgd = 0;
+  for (const auto& trial : store.trials()) {
+    const json& c = trial.spec.config;
+    if (c["optimizer"] == "adam") {
+      ++adam;
+      EXPECT_EQ(c["momentum"], 0.0) << trial.spec.label;
+      EXPECT_THAT(trial.spec.label, ::testing::Not(HasSubstr("momentum=")));
+    } else {
+      ++sgd;
+      EXPECT_THAT(trial.spec.label, HasSubstr("momentum="));
+    }
+    TrainConfig cfg;
+    apply_json(cfg, c, "trial");
+    EXPECT_NO_THROW(cfg.validate()) << trial.spec.label;
+  }
+  EXPECT_GT(adam, 0);
+  EXPECT_GT(sgd, 0);
+}
+
+}  // namespace
+}  // namespace lrtune

@@ -2,9 +2,14 @@
 // whose answer is known, and a real test on tiny data whose loss falls, then
 // blows up, with the valley before the blow-up.
 #include <cmath>
+#include <functional>
+#include <limits>
+
+#include <gmock/gmock.h>
 
 #include <gtest/gtest.h>
 
+#include "core/errors.h"
 #include "support/test_support.h"
 #include "train/lr_range.h"
 #include "train/trainer.h"
@@ -89,6 +94,59 @@ TEST(LrRange, ARealTestFallsThenDivergesAndSuggestsARateBeforeIt) {
   EXPECT_GT(s.valley, o.start_lr);
   EXPECT_LT(s.valley, points.back().lr);
   EXPECT_LT(s.minimum_tenth, points.back().lr);
+}
+
+}  // namespace
+}  // namespace lrtune
+
+namespace lrtune {
+namespace {
+
+std::string range_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Both ends are float32 rates above zero, checked before anything starts.
+TEST(LrRange, RatesThatAre32BitFloatsOnlyAndMessagesShowTheValues) {
+  RangeTestOptions o;
+  o.end_lr = std::numeric_limits<double>::infinity();
+  EXPECT_THAT(range_error([&] { check_range_options(o); }),
+              ::testing::HasSubstr("--end-lr: must be a positive number that fits a 32-bit float"));
+  o = RangeTestOptions{};
+  o.start_lr = 1e-300;
+  o.end_lr = 1e300;
+  EXPECT_THAT(range_error([&] { check_range_options(o); }), ::testing::HasSubstr("got 1e-300"));
+  o.start_lr = 1e-7;
+  EXPECT_THAT(range_error([&] { check_range_options(o); }), ::testing::HasSubstr("got 1e+300"));
+  o = RangeTestOptions{};
+  o.end_lr = std::nan("");
+  EXPECT_THAT(range_error([&] { check_range_options(o); }), ::testing::HasSubstr("got nan"));
+  o.end_lr = 1e-8;  // below the start: the start shown as the user wrote it
+  EXPECT_THAT(range_error([&] { check_range_options(o); }),
+              ::testing::HasSubstr("(got 1e-07 and 1e-08)"));
+}
+
+TEST(LrRange, CompareMakesOneTestPerDistinctValueOfAKeyTheTestReads) {
+  const auto tests = compare_variants(TrainConfig{}, "momentum=0,0.9");
+  ASSERT_EQ(tests.size(), 2u);
+  EXPECT_EQ(tests[1].label, "momentum=0.9");
+  EXPECT_DOUBLE_EQ(tests[1].cfg.real("momentum"), 0.9);
+  for (const char* bad : {"momentum=", "momentum=,", "momentum=0.9,", "=1", "momentum"})
+    EXPECT_THAT(range_error([&] { compare_variants(TrainConfig{}, bad); }),
+                ::testing::HasSubstr("--compare")) << bad;
+  EXPECT_THAT(range_error([&] { compare_variants(TrainConfig{}, "momentum=0.9,0.90"); }),
+              ::testing::HasSubstr("momentum=0.90 is given twice"));
+  for (const char* ignored : {"lr=0.1,1", "epochs=1,2", "schedule=constant,cosine",
+                              "warmup_epochs=0,1", "gamma=0.1,0.5", "threads=1,2"})
+    EXPECT_THAT(range_error([&] { compare_variants(TrainConfig{}, ignored); }),
+                ::testing::HasSubstr("the range test does not read")) << ignored;
+  EXPECT_THAT(range_error([&] { compare_variants(TrainConfig{}, "colour=1,2"); }),
+              ::testing::HasSubstr("'colour' is not a configuration key"));
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // Files written whole or not at all, every write, fsync, close and rename checked.
 #include "core/files.h"
 
+#include <cstdio>
+
+#include "core/checksum.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -60,6 +64,16 @@ void write_file_atomically(const fs::path& path, const void* data, std::size_t s
   if (::close(fd) != 0 && !err) err = errno;
   if (err) fail(path, tmp, err);
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, tmp, errno, "cannot replace");
+}
+
+std::string bounded_file_name(const std::string& name, std::size_t max_bytes) {
+  if (name.size() <= max_bytes) return name;
+  char tag[10];
+  std::snprintf(tag, sizeof tag, "-%08x", static_cast<unsigned>(crc32c(name.data(), name.size())));
+  std::size_t keep = max_bytes > 9 ? max_bytes - 9 : 0;
+  // Not inside a UTF-8 sequence: back up over continuation bytes.
+  while (keep > 0 && (static_cast<unsigned char>(name[keep]) & 0xC0) == 0x80) --keep;
+  return name.substr(0, keep) + tag;
 }
 
 }  // namespace lrtune

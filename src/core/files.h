@@ -18,4 +18,11 @@ inline void write_text_atomically(const std::filesystem::path& path, const std::
   write_file_atomically(path, text.data(), text.size());
 }
 
+// A name made from a label, fit for one file or folder name: `name` itself
+// when it has at most `max_bytes` bytes, else its start (cut at a character
+// boundary) and "-" and 8 hex digits of its CRC-32C, so that long labels stay
+// distinct and within the 255 bytes a file system allows. Files keep the
+// full label inside them.
+std::string bounded_file_name(const std::string& name, std::size_t max_bytes = 120);
+
 }  // namespace lrtune

@@ -1,6 +1,8 @@
 // Escaping for HTML, Markdown, CSV, gnuplot scripts and embedded JSON.
 #include "report/escape.h"
 
+#include "core/files.h"
+
 #include <cctype>
 #include <cstdint>
 
@@ -158,7 +160,7 @@ std::string slug(const std::string& s) {
       out += c == '_' ? '_' : '-';
   }
   while (!out.empty() && (out.back() == '-' || out.back() == '_')) out.pop_back();
-  return out.empty() ? "study" : out;
+  return out.empty() ? "study" : bounded_file_name(out, 80);
 }
 
 }  // namespace lrtune::report

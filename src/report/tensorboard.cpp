@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "core/files.h"
 #include "core/config.h"
 #include "core/errors.h"
 #include "report/study.h"
@@ -219,11 +220,12 @@ std::vector<Event> run_events(const TrialRecord& t, const std::vector<EpochMetri
   return out;
 }
 
-// A label as one folder name: no separators, never "." or "..".
+// A label as one folder name: no separators, never "." or "..", short enough
+// for any file system (the full label is in the run's hyper-parameters).
 std::string folder_safe(std::string s, const std::string& fallback) {
   for (char& c : s)
     if (c == '/' || c == '\\') c = '_';
-  return s.empty() || s == "." || s == ".." ? fallback : s;
+  return s.empty() || s == "." || s == ".." ? fallback : bounded_file_name(s);
 }
 
 // Runs are named by label; labels two trials share get the trial id after them.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <sstream>
 
@@ -52,6 +53,28 @@ void check_value(const ConfigField& field, const json& value, const std::string&
     if (auto wrong = field.spec.check(value)) fail(file, where, *wrong);
 }
 
+// Whether `c` holds for some value `parent` can take: a choice, or a
+// number of its range (on its step grid, or whole for an integer key).
+bool can_hold(const Condition& c, const Param& parent) {
+  if (parent.dist == Dist::choice) {
+    for (const auto& v : parent.choices)
+      if (v.is_number() && c.holds(v.get<double>())) return true;
+    return false;
+  }
+  const double lo = parent.low, hi = parent.high, x = c.value;
+  if (c.op == ">") return hi > x;
+  if (c.op == ">=") return hi >= x;
+  if (c.op == "<") return lo < x;
+  if (c.op == "<=") return lo <= x;
+  if (c.op == "!=") return lo < hi || lo != x;
+  if (x < lo || x > hi) return false;  // ==
+  if (parent.step > 0) {
+    const double k = (x - lo) / parent.step;
+    return std::abs(k - std::round(k)) < 1e-9;
+  }
+  return !parent.integer || std::floor(x) == x;
+}
+
 Condition parse_condition(const json& v, const std::string& file, const std::string& where) {
   if (!v.is_string()) fail(file, where, "expected text such as \"momentum > 0\", got " + v.dump());
   std::istringstream in(v.get<std::string>());
@@ -71,6 +94,9 @@ Condition parse_condition(const json& v, const std::string& file, const std::str
   if (!ok)
     fail(file, where, "expected KEY OP NUMBER with OP one of > >= < <= == != (\"momentum > 0\"), got " +
                           v.dump());
+  if (!std::isfinite(c.value))
+    fail(file, where, "compares with " + number + ", which no drawn value can meet or miss "
+                      "meaningfully: give a finite number");
   return c;
 }
 
@@ -106,6 +132,12 @@ void read_range(Param& p, const ConfigField& field, const json& arg, const std::
     fail(file, where, "bounds must be finite, got " + arg.dump());
   if (!(p.low < p.high))
     fail(file, where, "an empty or reversed range " + arg.dump() + ": low must be below high");
+  if (p.integer && (std::abs(p.low) >= 9.2e18 || std::abs(p.high) >= 9.2e18))
+    fail(file, where, p.key + " is an integer key: bounds must fit a 64-bit integer (at most " +
+                          std::to_string(INT64_MAX) + "), got " + arg.dump());
+  if (p.step > 0 && p.step > p.high - p.low)
+    fail(file, base + ".step", "a step of " + json(p.step).dump() + " is wider than the range " +
+                                   arg.dump() + ": every trial would take " + json(p.low).dump());
   if (p.log() && p.low <= 0)
     fail(file, where, "a log range needs bounds above 0, got " + arg.dump() + " (use uniform for 0)");
   if (p.log() && p.step > 0)
@@ -286,6 +318,9 @@ SearchSpec parse_search(const json& table, const std::string& file) {
       fail(file, where, "'" + p.when->key + "' must be a searched key without a condition of its own");
     if (parent->dist == Dist::choice && !parent->choices[0].is_number())
       fail(file, where, "'" + p.when->key + "' takes values that are not numbers");
+    if (!can_hold(*p.when, *parent))
+      fail(file, where, "'" + p.when->text() + "' never holds over " + p.when->key +
+                            "'s values, so " + p.key + " would never be searched");
   }
   s.space = std::move(plain);
   s.space.insert(s.space.end(), conditional.begin(), conditional.end());

@@ -61,9 +61,38 @@ std::vector<json> ends_of(const search::Param& p) {
 // Each end of each searched range (each choice) set alone on the base must be
 // a valid configuration: a range no trial could train is refused up front. A
 // conditional key is tried with its condition's key at an end that meets it.
+// The most epochs a trial of the search can have: the base's, or the top of
+// a searched `epochs`.
+std::int64_t most_epochs(const search::SearchSpec& spec, const TrainConfig& base) {
+  const search::Param* p = spec.find("epochs");
+  if (!p) return base.epochs;
+  if (p->dist != search::Dist::choice) return static_cast<std::int64_t>(p->high);
+  std::int64_t most = 0;
+  for (const auto& v : p->choices) most = std::max(most, v.get<std::int64_t>());
+  return most;
+}
+
+// A pruner that could never stop a trial (its first rung, or the epochs it
+// never prunes, at or past the last epoch) searches nothing a plain search
+// would not: refused, naming the key.
+void check_pruner_acts(const Study& study, const TrainConfig& base) {
+  const search::SearchSpec& spec = *study.search;
+  const std::int64_t epochs = most_epochs(spec, base);
+  const auto refuse = [&](const std::string& key, std::int64_t value, const std::string& what) {
+    throw ConfigError(study.file + ": search." + key + ": " + std::to_string(value) +
+                      " is not below the trials' " + std::to_string(epochs) + " epochs, so " +
+                      what + " never stops a trial; lower it, or use pruner = \"none\"");
+  };
+  if (spec.pruner == "asha" && spec.min_epochs >= epochs)
+    refuse("asha_min_epochs", spec.min_epochs, "ASHA");
+  if (spec.pruner == "median" && spec.prune_warmup_epochs >= epochs)
+    refuse("median_warmup_epochs", spec.prune_warmup_epochs, "the median pruner");
+}
+
 Expansion search_expansion(const Study& study, const Overrides& overrides) {
   const TrainConfig base = study_base(study, overrides);
   base.validate(study.file + " (base)");
+  check_pruner_acts(study, base);
   Expansion out;
   for (const auto& p : study.search->space) {
     out.swept_keys.push_back(p.key);

@@ -11,6 +11,10 @@
 namespace lrtune {
 namespace {
 
+// The longest study or sweep name: a study's name is its folder's, a sweep's
+// starts every label, and labels name TensorBoard runs and report files.
+constexpr std::size_t kMaxNameLength = 100;
+
 using json = nlohmann::json;
 using Column = std::pair<std::string, json>;
 
@@ -85,6 +89,9 @@ Sweep read_sweep(const json& t, const std::string& where) {
   if (t.contains("name")) {
     if (!t["name"].is_string()) fail(where + "name", "expected a string");
     s.name = t["name"].get<std::string>();
+    if (s.name.size() > kMaxNameLength)
+      fail(where + "name", "is " + std::to_string(s.name.size()) + " characters long; at most " +
+                               std::to_string(kMaxNameLength) + " (it starts every trial's label)");
   }
   if (t.contains("set")) {
     TrainConfig scratch;
@@ -145,9 +152,15 @@ Study parse_study(const json& doc, const std::string& file) {
   for (char c : st.name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
       fail(file + ": name", "'" + st.name + "' names a folder: use letters, digits, - _ .");
-  if (st.name.find_first_not_of('.') == std::string::npos)
+  if (st.name == "." || st.name == "..")
     fail(file + ": name", "'" + st.name + "' is the current or parent folder, not a folder of its "
                           "own: use letters, digits, - _ .");
+  if (st.name.find_first_not_of('.') == std::string::npos)
+    fail(file + ": name", "'" + st.name + "' is only dots, which reads as no name at all: use "
+                          "letters or digits too");
+  if (st.name.size() > kMaxNameLength)
+    fail(file + ": name", "is " + std::to_string(st.name.size()) + " characters long; at most " +
+                              std::to_string(kMaxNameLength) + " (it names a folder)");
   st.description = get_string(doc, "description", file);
   if (doc.contains("repeats")) {
     const json& r = doc["repeats"];

@@ -81,3 +81,24 @@ TEST(FullDiskFiles, WriteOnAFullDiskSaysNoSpaceAndLeavesNoTemporaryFile) {
 
 }  // namespace
 }  // namespace lrtune
+
+namespace lrtune {
+namespace {
+
+TEST(Files, BoundedFileNamesKeepShortNamesAndMakeLongOnesShortAndDistinct) {
+  EXPECT_EQ(bounded_file_name("lr=0.1 seed=2"), "lr=0.1 seed=2");
+  const std::string a = bounded_file_name(std::string(300, 'x') + "a");
+  const std::string b = bounded_file_name(std::string(300, 'x') + "b");
+  EXPECT_EQ(a.size(), 120u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.substr(0, 111), std::string(111, 'x'));
+  // Never cut inside a UTF-8 character ("é" is two bytes).
+  std::string accents;
+  for (int i = 0; i < 100; ++i) accents += "\xC3\xA9";
+  const std::string cut = bounded_file_name(accents, 50);
+  EXPECT_LE(cut.size(), 50u);
+  EXPECT_EQ(cut.substr(0, cut.size() - 9).size() % 2, 0u);
+}
+
+}  // namespace
+}  // namespace lrtune

@@ -1,9 +1,11 @@
 // The TensorBoard export of a fabricated study, read back by an independent
 // decoder (crcmod and protoc --decode_raw): file version first, scalars with
 // their tags, steps and values, each trial's hyper-parameters and outcome.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -141,6 +143,38 @@ TEST_F(TensorBoardExport, ALogDirThatCannotBeMadeIsOneClearError) {
   } catch (const StoreError& e) {
     EXPECT_THAT(e.what(), HasSubstr("file/logs: cannot create the TensorBoard folder"));
   }
+}
+
+}  // namespace
+}  // namespace lrtune
+
+namespace lrtune {
+namespace {
+
+// Labels longer than a file name may be (a folder of an earlier release, or
+// a grid over many keys): each run is still one folder, short enough for any
+// file system and distinct, and the export does not fail half-way.
+TEST(TensorBoardExportNames, LabelsTooLongForAFileNameGetBoundedDistinctFolders) {
+  test::TempDir tmp;
+  const auto export_long = [&] {
+    auto store = test::fabricated_study();
+    store->records[0].spec.label = std::string(300, 'a');
+    store->records[1].spec.label = std::string(5000, 'a');
+    return std::unique_ptr<Store>(std::move(store));
+  };
+  const auto result = report::export_tensorboard(
+      {"study-dir"}, [&](const std::string&) { return export_long(); }, (tmp.path() / "logs").string());
+  EXPECT_EQ(result.runs.size(), 6u);
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(tmp.path() / "logs")) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_LE(name.size(), 120u);
+    names.insert(name);
+  }
+  EXPECT_EQ(names.count(std::string(300, 'a')), 0u);
+  EXPECT_EQ(std::count_if(names.begin(), names.end(),
+                          [](const std::string& n) { return n.rfind(std::string(100, 'a'), 0) == 0; }),
+            2);
 }
 
 }  // namespace

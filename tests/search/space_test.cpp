@@ -125,3 +125,45 @@ TEST(SearchSpace, IdentityLeavesOutTheBudget) {
 
 }  // namespace
 }  // namespace lrtune::search
+
+namespace lrtune::search {
+namespace {
+
+// Spaces that would search nothing, or say something false: one line each.
+TEST(SearchSpace, ConditionsThatCanNeverHoldOrCompareWithNonNumbersAreRefused) {
+  const json momentum = {{"uniform", {0.1, 0.9}}};
+  const auto with_when = [&](const std::string& when) {
+    return with_space({{"momentum", momentum},
+                       {"nesterov", {{"choice", {false, true}}, {"when", when}}}});
+  };
+  EXPECT_THAT(error_of(with_when("momentum > 5")),
+              HasSubstr("'momentum > 5' never holds over momentum's values"));
+  EXPECT_THAT(error_of(with_when("momentum < 0.1")), HasSubstr("never holds"));
+  EXPECT_THAT(error_of(with_when("momentum == 2")), HasSubstr("never holds"));
+  for (const char* number : {"nan", "inf", "-inf"})
+    EXPECT_THAT(error_of(with_when(std::string("momentum > ") + number)),
+                HasSubstr("give a finite number")) << number;
+  EXPECT_EQ(error_of(with_when("momentum >= 0.9")), "(no error)");
+  EXPECT_EQ(error_of(with_when("momentum != 0.5")), "(no error)");
+  // Over choices: some choice must meet it.
+  EXPECT_THAT(error_of(with_space({{"momentum", {{"choice", {0.0, 0.5}}}},
+                                   {"nesterov", {{"choice", {false, true}}, {"when", "momentum > 0.5"}}}})),
+              HasSubstr("never holds"));
+  // On a step grid, == must hit a grid value.
+  EXPECT_THAT(error_of(with_space({{"warmup_epochs", {{"uniform", {0, 4}}, {"step", 2}}},
+                                   {"lr", {{"uniform", {0.01, 0.1}}, {"when", "warmup_epochs == 1"}}}})),
+              HasSubstr("never holds"));
+}
+
+TEST(SearchSpace, AStepWiderThanItsRangeAndIntegerBoundsPastInt64AreRefused) {
+  EXPECT_THAT(error_of(with_space({{"lr", {{"uniform", {0.01, 0.02}}, {"step", 0.5}}}})),
+              HasSubstr("a step of 0.5 is wider than the range [0.01,0.02]: every trial would take 0.01"));
+  EXPECT_EQ(error_of(with_space({{"lr", {{"uniform", {0.01, 0.02}}, {"step", 0.01}}}})), "(no error)");
+  EXPECT_THAT(error_of(with_space({{"seed", {{"uniform", {0, 1e19}}}}})),
+              HasSubstr("bounds must fit a 64-bit integer"));
+  EXPECT_THAT(error_of(with_space({{"seed", {{"uniform", {0, 1e19}}}}})),
+              ::testing::Not(HasSubstr("-9223372036854775808")));
+}
+
+}  // namespace
+}  // namespace lrtune::search

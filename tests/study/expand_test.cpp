@@ -237,3 +237,41 @@ TEST(StudyExpand, AGridAtTheLimitExpands) {
 
 }  // namespace
 }  // namespace lrtune
+
+namespace lrtune {
+namespace {
+
+// A pruner that could never stop a trial is a mistake in the file: refused.
+TEST(StudyExpand, APrunerThatCouldNeverActIsRefused) {
+  const auto search = [](const std::string& pruner, const json& options, const json& space) {
+    json table = {{"sampler", "random"}, {"pruner", pruner}, {"trials", 4}, {"space", space}};
+    table.update(options);
+    return study_of({{"name", "s"}, {"base", {{"epochs", 6}}}, {"search", table}});
+  };
+  const json lr = {{"lr", {{"log_uniform", {1e-3, 1.0}}}}};
+  EXPECT_THAT(config_error([&] { expand_study(search("asha", {{"asha_min_epochs", 6}}, lr)); }),
+              HasSubstr("search.asha_min_epochs: 6 is not below the trials' 6 epochs, so ASHA never"));
+  EXPECT_THAT(config_error([&] { expand_study(search("median", {{"median_warmup_epochs", 9}}, lr)); }),
+              HasSubstr("search.median_warmup_epochs: 9 is not below"));
+  EXPECT_EQ(config_error([&] { expand_study(search("asha", {{"asha_min_epochs", 5}}, lr)); }),
+            "(no error)");
+  // A searched epochs counts at its top.
+  json with_epochs = lr;
+  with_epochs["epochs"] = {{"choice", {4, 12}}};
+  EXPECT_EQ(config_error([&] { expand_study(search("asha", {{"asha_min_epochs", 8}}, with_epochs)); }),
+            "(no error)");
+}
+
+// A grid over a key the trial's optimizer does not read gives trials that
+// train alike under different ids: refused, naming the key.
+TEST(StudyExpand, AGridOverAKeyTheOptimizerIgnoresIsRefused) {
+  const std::string msg = config_error([] {
+    expand_study(study_of({{"name", "s"},
+                           {"base", {{"optimizer", "adam"}}},
+                           {"sweep", {{{"grid", {{"nesterov", {false, true}}}}}}}}));
+  });
+  EXPECT_THAT(msg, HasSubstr("(trial 'nesterov=on'): nesterov: is set, but optimizer adam"));
+}
+
+}  // namespace
+}  // namespace lrtune

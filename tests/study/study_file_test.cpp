@@ -190,5 +190,18 @@ lr = { log_uniform = [1e-4, 1.0] }
 )"), AllOf(HasSubstr("s.toml: repeats"), HasSubstr("seed to [search.space]")));
 }
 
+// Names become folders and the start of labels (file names in exports and
+// reports): dots alone, and names past 100 characters, are refused up front.
+TEST_F(StudyFileTest, NamesOfDotsOnlyOrTooLongForAFolderAreRefused) {
+  EXPECT_THAT(error_of("name = \"..\"\n"), HasSubstr("is the current or parent folder"));
+  EXPECT_THAT(error_of("name = \"...\"\n"), HasSubstr("'...' is only dots"));
+  EXPECT_THAT(error_of("name = \"" + std::string(300, 'a') + "\"\n"),
+              HasSubstr("name: is 300 characters long; at most 100"));
+  EXPECT_THAT(error_of("name = \"s\"\n[[sweep]]\nname = \"" + std::string(5000, 'b') +
+                       "\"\ngrid = { lr = [0.1, 0.2] }\n"),
+              HasSubstr("sweep[1].name: is 5000 characters long; at most 100"));
+  EXPECT_EQ(error_of("name = \"" + std::string(100, 'a') + "\"\n"), "(no error)");
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -30,32 +31,14 @@
 #include "study/study_file.h"
 #include "train/builtin_kinds.h"
 #include "train/checkpoint.h"
+#include "train/lr_range.h"
 
 namespace lrtune::fuzz {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Aborts, naming the condition and `what`, when `cond` is false.
-#define FUZZ_CHECK(cond, what) \
-  ((cond) ? (void)0 : ::lrtune::fuzz::fail(std::string(#cond) + ": " + (what), __FILE__, __LINE__))
-
-[[noreturn]] void fail(const std::string& what, const char* file, int line) {
-  std::fprintf(stderr, "fuzz check failed at %s:%d: %s\n", file, line, what.c_str());
-  std::abort();
-}
 
 namespace {
-
-// `s` readable in a message: printable ASCII kept, other bytes as \xNN.
-std::string shown(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    char hex[5];
-    std::snprintf(hex, sizeof hex, "\\x%02X", c);
-    out += c >= 0x20 && c < 0x7F ? std::string(1, static_cast<char>(c)) : std::string(hex);
-  }
-  return out;
-}
 
 std::string text_of(const std::uint8_t* data, std::size_t size) {
   return std::string(reinterpret_cast<const char*>(data), size);
@@ -454,10 +437,43 @@ int fuzz_escape(const std::uint8_t* data, std::size_t size) {
   return 0;
 }
 
+int fuzz_lr_find(const std::uint8_t* data, std::size_t size) {
+  register_kinds_once();
+  // The first 16 bytes: the two ends of the ramp; the rest: a --compare list.
+  RangeTestOptions o;
+  if (size >= 16) {
+    std::memcpy(&o.start_lr, data, 8);
+    std::memcpy(&o.end_lr, data + 8, 8);
+  }
+  bool accepted = true;
+  try {
+    check_range_options(o);
+  } catch (const ConfigError&) {
+    accepted = false;
+  }
+  if (accepted)
+    FUZZ_CHECK(std::isfinite(o.start_lr) && std::isfinite(o.end_lr) && o.start_lr > 0 &&
+                   o.start_lr < o.end_lr && o.end_lr <= 3.5e38,
+               "accepted a ramp float32 cannot take");
+  const std::string compare = text_of(data + std::min<std::size_t>(size, 16),
+                                      size - std::min<std::size_t>(size, 16));
+  expect_typed_errors("lr_find", [&] {
+    const auto tests = compare_variants(TrainConfig{}, compare);
+    FUZZ_CHECK(!tests.empty(), "no test for " + shown(compare));
+    std::set<std::string> configs;
+    for (const auto& t : tests) {
+      FUZZ_CHECK(t.label.rfind(compare.substr(0, compare.find('=') + 1), 0) == 0, t.label);
+      FUZZ_CHECK(configs.insert(to_json(t.cfg).dump()).second, "two tests alike: " + shown(compare));
+    }
+  });
+  return 0;
+}
+
 const std::vector<NamedTarget>& fuzz_targets() {
   static const std::vector<NamedTarget> targets = {
       {"cifar10", fuzz_cifar10},       {"config", fuzz_config}, {"study_file", fuzz_study_file},
-      {"checkpoint", fuzz_checkpoint}, {"store", fuzz_store},   {"escape", fuzz_escape}};
+      {"checkpoint", fuzz_checkpoint}, {"store", fuzz_store},   {"escape", fuzz_escape},
+      {"store_url", fuzz_store_url},   {"lr_find", fuzz_lr_find}};
   return targets;
 }
 

@@ -18,9 +18,17 @@ int fuzz_study_file(const std::uint8_t* data, std::size_t size);  // read_study_
 int fuzz_checkpoint(const std::uint8_t* data, std::size_t size);  // load_checkpoint
 int fuzz_store(const std::uint8_t* data, std::size_t size);       // results.sqlite as study status opens it
 int fuzz_escape(const std::uint8_t* data, std::size_t size);      // report/escape.h
+int fuzz_store_url(const std::uint8_t* data, std::size_t size);   // core/url.h: parse and redact
+// First 16 bytes: --start-lr and --end-lr (doubles); the rest: a --compare list.
+int fuzz_lr_find(const std::uint8_t* data, std::size_t size);     // lr-find's checks
 
 // Prints "fuzz check failed at FILE:LINE: WHAT" and aborts: a finding.
 [[noreturn]] void fail(const std::string& what, const char* file, int line);
+// Aborts, naming the condition and `what`, when `cond` is false.
+#define FUZZ_CHECK(cond, what) \
+  ((cond) ? (void)0 : ::lrtune::fuzz::fail(std::string(#cond) + ": " + (what), __FILE__, __LINE__))
+// `s` readable in a message: printable ASCII kept, other bytes as \xNN.
+std::string shown(const std::string& s);
 
 // The targets by name ("cifar10", ...), for the regression test.
 using FuzzTarget = int (*)(const std::uint8_t*, std::size_t);

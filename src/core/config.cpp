@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <deque>
+#include <mutex>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -261,10 +263,14 @@ void TrainConfig::set(const std::string& key, const json& value, const std::stri
 }
 
 const std::vector<ConfigField>& config_fields() {
-  static std::vector<ConfigField> fields;
-  static unsigned built_for = ~0u;
+  // One table per generation of declarations, kept for the life of the
+  // program: a field pointer handed out stays valid when a kind is declared
+  // later, and a rebuild never changes a table another thread reads.
+  static std::mutex mu;
+  static std::deque<std::pair<unsigned, std::vector<ConfigField>>> tables;
+  std::lock_guard lock(mu);
   const unsigned generation = declaration_generation();
-  if (built_for != generation) {
+  if (tables.empty() || tables.back().first != generation) {
     std::vector<ConfigField> next;
     for (const auto& k : own_keys()) next.push_back({k.spec, ""});
     for (const auto& d : declared_keys()) {
@@ -272,10 +278,9 @@ const std::vector<ConfigField>& config_fields() {
       for (const auto& o : d.owners) owner += (owner.empty() ? "" : ", ") + o;
       next.push_back({d.spec, owner});
     }
-    fields = std::move(next);
-    built_for = generation;
+    tables.emplace_back(generation, std::move(next));
   }
-  return fields;
+  return tables.back().second;
 }
 
 const ConfigField* find_config_field(const std::string& key) {

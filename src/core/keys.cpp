@@ -2,6 +2,7 @@
 #include "core/keys.h"
 
 #include <cmath>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
 
@@ -12,10 +13,15 @@ namespace {
 
 using json = nlohmann::json;
 
+// Kinds may be declared at any time, also after configurations were read
+// (a plugin's main registers, then runs; a test declares a kind late): every
+// declaration publishes a new table of keys and keeps the earlier ones, so a
+// reference or pointer handed out before stays valid, and readers on other
+// threads never see a table being changed.
 struct Declarations {
   std::mutex mu;
   std::vector<std::shared_ptr<const KindDecl>> kinds;
-  std::vector<DeclaredKey> keys;
+  std::deque<std::vector<DeclaredKey>> keys{1};  // one table per generation, the last current
   unsigned generation = 0;
 };
 
@@ -86,8 +92,9 @@ void declare_kind(const KindDecl& kind) {
   for (const auto& k : d.kinds)
     if (k->family == kind.family && k->name == kind.name)
       throw std::logic_error(kind.family + " kind '" + kind.name + "' is declared twice");
+  std::vector<DeclaredKey> keys = d.keys.back();
   for (const auto& spec : kind.keys) {
-    for (auto& known : d.keys) {
+    for (auto& known : keys) {
       if (known.spec.name != spec.name) continue;
       if (known.spec.type != spec.type || known.spec.default_value != spec.default_value)
         throw std::logic_error("key '" + spec.name + "' of " + kind.family + " " + kind.name +
@@ -97,13 +104,14 @@ void declare_kind(const KindDecl& kind) {
   }
   for (const auto& spec : kind.keys) {
     bool found = false;
-    for (auto& known : d.keys)
+    for (auto& known : keys)
       if (known.spec.name == spec.name) {
         known.owners.push_back(kind.family + " " + kind.name);
         found = true;
       }
-    if (!found) d.keys.push_back({spec, {kind.family + " " + kind.name}});
+    if (!found) keys.push_back({spec, {kind.family + " " + kind.name}});
   }
+  d.keys.push_back(std::move(keys));
   d.kinds.push_back(std::make_shared<const KindDecl>(kind));
   ++d.generation;
 }
@@ -135,9 +143,9 @@ std::string unknown_kind_message(const std::string& family, const std::string& n
 }
 
 const std::vector<DeclaredKey>& declared_keys() {
-  // Registration happens at start-up, before any configuration is read, so
-  // readers see a table that no longer changes.
-  return table().keys;
+  Declarations& d = table();
+  std::lock_guard lock(d.mu);
+  return d.keys.back();  // never changed once published, never freed
 }
 
 const DeclaredKey* find_declared_key(const std::string& name) {

@@ -56,7 +56,9 @@ struct KindDecl {
   std::function<void(const TrainConfig&, const KeyCheck&)> validate;
 };
 
-// Declares a kind, making its keys known to configuration parsing. Two kinds
+// Declares a kind, making its keys known to configuration parsing; safe at
+// any time and from any thread: tables read before stay valid (they do not
+// know the new kind's keys; read them again). Two kinds
 // may share a key (gamma for multistep, step and exponential) only with the
 // same type and default; a conflicting declaration or a name already declared
 // in the family throws std::logic_error (a programming error, not input).
@@ -74,6 +76,7 @@ struct DeclaredKey {
   KeySpec spec;
   std::vector<std::string> owners;  // "schedule multistep", ...
 };
+// The current table; valid for the life of the program, never changed.
 const std::vector<DeclaredKey>& declared_keys();
 const DeclaredKey* find_declared_key(const std::string& name);
 // Bumped by every declare_kind, so derived tables know when to rebuild.

@@ -1,6 +1,8 @@
 // TrainConfig: key table, validation messages, JSON/TOML/flag conversion.
+#include <atomic>
 #include <fstream>
 #include <functional>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -154,6 +156,42 @@ TEST(Config, AKeyNoChosenKindReadsIsRefusedNamingTheKindsThatDo) {
   c.set("nesterov", false);
   EXPECT_TRUE(keys_not_read(c).empty());
   EXPECT_NO_THROW(c.validate());
+}
+
+}  // namespace
+}  // namespace lrtune
+
+namespace lrtune {
+namespace {
+
+// A kind declared after configurations were read (a plugin registering late,
+// readers on other threads): its key becomes known, and what was read before
+// (a field pointer, the table) stays valid and unchanged.
+TEST(Config, AKindDeclaredAfterALookupIsKnownAndEarlierReadsStayValid) {
+  const ConfigField* lr = find_config_field("lr");
+  const std::vector<ConfigField>& before = config_fields();
+  const std::size_t fields_before = before.size();
+  std::atomic<bool> done{false};
+  std::atomic<long> lookups{0};
+  std::thread reader([&] {
+    while (!done) {
+      if (find_config_field("momentum") && find_declared_key("momentum")) ++lookups;
+    }
+  });
+  for (int i = 0; i < 20; ++i)
+    declare_kind({"late", "late_" + std::to_string(i), "declared after a lookup",
+                  {{"late_key_" + std::to_string(i), KeyType::real, 0.5, "", "a late key", true, {}}},
+                  {}});
+  done = true;
+  reader.join();
+  EXPECT_GT(lookups.load(), 0);
+  EXPECT_EQ(lr->key(), "lr");
+  EXPECT_EQ(before.size(), fields_before);
+  ASSERT_NE(find_config_field("late_key_19"), nullptr);
+  EXPECT_EQ(find_config_field("late_key_19")->owner, "late late_19");
+  TrainConfig c;
+  c.set("late_key_3", 0.25);
+  EXPECT_DOUBLE_EQ(c.real("late_key_3"), 0.25);
 }
 
 }  // namespace

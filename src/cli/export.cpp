@@ -98,8 +98,10 @@ Format setup_optuna(CLI::App& exp) {
   sub->add_flag("--last", o->at_last_epoch,
                 "the objective at the last epoch (default: at the best epoch)");
   sub->footer(
-      "Each trial becomes an Optuna trial: its swept keys as parameters (categorical\n"
-      "distributions over the values the study sweeps), the objective of every epoch as\n"
+      "Each trial becomes an Optuna trial: its parameters are a search study's searched\n"
+      "keys with the space's distributions (float, log, step, int, categorical), or a\n"
+      "grid's swept keys as categorical distributions over the values swept; the objective\n"
+      "of every epoch as\n"
       "intermediate values (step = epoch, from 1), the value at the best (or last) epoch,\n"
       "and its state: done COMPLETE, pruned PRUNED, diverged or failed FAIL, running\n"
       "RUNNING, pending WAITING. User attributes: label, lrtune_id, lrtune_status.\n"

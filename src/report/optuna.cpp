@@ -25,7 +25,9 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/metrics.h"
+#include "report/search_report.h"
 #include "report/study.h"
+#include "search/history.h"
 
 namespace lrtune::report {
 namespace fs = std::filesystem;
@@ -63,15 +65,21 @@ json iso_time(double unix_seconds) {
   return out;
 }
 
-// A grid's parameters: the result-changing keys whose value varies across
-// the trials, each a categorical choice among the values it takes (in the
-// order the trials first use them). Lists (milestones) become text.
+// One parameter of the study for Optuna: its key, its distribution as
+// Optuna's journal stores it, and for a categorical one its choices (a
+// trial's internal value is then the index of its choice; for the numeric
+// distributions it is the value itself).
 struct Parameter {
   std::string key;
+  json distribution;
   std::vector<json> choices;
 };
 
 json choice_of(const json& v) { return v.is_array() || v.is_object() ? json(v.dump()) : v; }
+
+json categorical(const std::vector<json>& choices) {
+  return {{"name", "CategoricalDistribution"}, {"attributes", {{"choices", choices}}}};
+}
 
 // Whether `key` means something for a trial: the run's own keys always; a
 // key a kind declares only when the trial uses that kind (milestones with the
@@ -100,7 +108,10 @@ json value_of(const json& config, const std::string& key) {
   return f ? choice_of(f->spec.default_value) : json(nullptr);
 }
 
-std::vector<Parameter> parameters_of(const std::vector<TrialRecord>& trials) {
+// A grid's parameters: the result-changing keys whose value varies across
+// the trials, each a categorical choice among the values it takes (in the
+// order the trials first use them). Lists (milestones) become text.
+std::vector<Parameter> grid_parameters(const std::vector<TrialRecord>& trials) {
   std::set<std::string> keys;
   for (const auto& t : trials)
     for (const auto& [key, v] : t.spec.config.items()) {
@@ -118,13 +129,68 @@ std::vector<Parameter> parameters_of(const std::vector<TrialRecord>& trials) {
       if (std::find(choices.begin(), choices.end(), v) == choices.end()) choices.push_back(v);
     }
     // A parameter varies, or only some trials have it (a conditional one).
-    if (choices.size() > 1 || (users > 0 && users < trials.size())) out.push_back({key, choices});
+    if (choices.size() > 1 || (users > 0 && users < trials.size()))
+      out.push_back({key, categorical(choices), choices});
   }
   return out;
 }
 
-std::string categorical_json(const Parameter& p) {
-  return json{{"name", "CategoricalDistribution"}, {"attributes", {{"choices", p.choices}}}}.dump();
+// A searched key as the space draws it: FloatDistribution (log, step),
+// IntDistribution for an integer key, CategoricalDistribution for a choice,
+// with Optuna's attribute names (its distribution_to_json).
+Parameter search_parameter(const search::Param& p) {
+  if (p.dist == search::Dist::choice) {
+    std::vector<json> choices;
+    for (const auto& c : p.choices) choices.push_back(choice_of(c));
+    return {p.key, categorical(choices), choices};
+  }
+  if (p.integer)
+    return {p.key,
+            {{"name", "IntDistribution"},
+             {"attributes", {{"low", static_cast<std::int64_t>(p.low)},
+                             {"high", static_cast<std::int64_t>(p.high)},
+                             {"log", p.log()},
+                             {"step", p.log() ? 1 : static_cast<std::int64_t>(p.step)}}}},
+            {}};
+  return {p.key,
+          {{"name", "FloatDistribution"},
+           {"attributes", {{"low", p.low}, {"high", p.high}, {"log", p.log()},
+                           {"step", p.step > 0 ? json(p.step) : json(nullptr)}}}},
+          {}};
+}
+
+// The study's parameters and, for each trial, the values it has: a search
+// study's are its space's keys (a conditional key only where its condition
+// held, a key only where the trial's kinds read it); a grid's, the keys that
+// vary across its trials.
+struct Parameters {
+  std::vector<Parameter> list;
+  std::optional<search::SearchSpec> search;
+
+  json values(const TrialRecord& t) const {
+    json out = json::object();
+    const json& config = t.spec.config;
+    if (search) {
+      const json drawn = search::searched_values(*search, config);
+      for (const auto& [key, v] : drawn.items())
+        if (applies(config, key)) out[key] = v;
+      return out;
+    }
+    for (const auto& p : list)
+      if (applies(config, p.key)) out[p.key] = value_of(config, p.key);
+    return out;
+  }
+};
+
+Parameters parameters_of(const StudyRecords& r) {
+  Parameters out;
+  out.search = stored_search_spec(r.spec);
+  if (!out.search) {
+    out.list = grid_parameters(r.trials);
+    return out;
+  }
+  for (const auto& p : out.search->space) out.list.push_back(search_parameter(p));
+  return out;
 }
 
 int state_of(RunStatus s) {
@@ -143,7 +209,7 @@ struct TrialExport {
 };
 
 TrialExport trial_op(const TrialRecord& t, const std::vector<EpochMetrics>& epochs,
-                     const std::vector<Parameter>& params, const OptunaExportOptions& o,
+                     const Parameters& params, const OptunaExportOptions& o,
                      int study_id) {
   const auto member = objective_member(o.objective);
   json intermediate = json::object();
@@ -163,11 +229,18 @@ TrialExport trial_op(const TrialRecord& t, const std::vector<EpochMetrics>& epoc
     else if (state == kComplete) state = kFail;  // nothing finite to report
   }
   json distributions = json::object(), internal = json::object();
-  for (const auto& p : params) {
-    if (!applies(t.spec.config, p.key)) continue;
-    const json v = value_of(t.spec.config, p.key);
-    distributions[p.key] = categorical_json(p);
-    internal[p.key] = std::find(p.choices.begin(), p.choices.end(), v) - p.choices.begin();
+  const json values = params.values(t);
+  for (const auto& p : params.list) {
+    if (!values.contains(p.key)) continue;
+    const json& v = values.at(p.key);
+    distributions[p.key] = p.distribution.dump();
+    if (p.choices.empty()) {
+      internal[p.key] = v.get<double>();
+    } else {
+      const auto at = std::find(p.choices.begin(), p.choices.end(), choice_of(v));
+      if (at == p.choices.end()) continue;  // a value outside the space: not a parameter here
+      internal[p.key] = at - p.choices.begin();
+    }
   }
   json attrs = {{"lrtune_id", t.spec.id}, {"label", t.spec.label},
                 {"lrtune_status", to_string(t.status)}, {"epochs", t.epochs_done}};
@@ -260,8 +333,8 @@ OptunaExport export_optuna(const std::string& dir,
   const StudyRecords r = read_study(*open(dir), dir);
   OptunaExport result;
   result.study_name = o.study_name.empty() ? r.name : o.study_name;
-  const auto params = parameters_of(r.trials);
-  result.parameters = static_cast<int>(params.size());
+  const Parameters params = parameters_of(r);
+  result.parameters = static_cast<int>(params.list.size());
   const std::string worker = "lrtune-" + std::to_string(::getpid());
   JournalLock lock(o.storage);
   const int study_id = next_study_id(o.storage, result.study_name);

@@ -125,6 +125,11 @@ const SearchTrial* SearchSection::best() const {
   return best;
 }
 
+std::optional<search::SearchSpec> stored_search_spec(const json& study_spec) {
+  if (!study_spec.is_object() || !study_spec.contains("search")) return std::nullopt;
+  return stored_spec(study_spec.at("search"));
+}
+
 std::optional<SearchSection> read_search(const json& study_spec,
                                          const std::vector<TrialRecord>& trials,
                                          const std::vector<std::vector<EpochMetrics>>& epochs) {

@@ -164,3 +164,80 @@ TEST(OptunaExport, BadInputIsRefusedBeforeWriting) {
 
 }  // namespace
 }  // namespace lrtune::report
+
+namespace lrtune::report {
+namespace {
+
+// A search study as `lrtune study run` stores one: its [search] table with
+// the study, and trials drawn from the space (lr decides the objective).
+std::unique_ptr<test::FakeStore> search_study() {
+  auto s = std::make_unique<test::FakeStore>();
+  const json table = {
+      {"sampler", "random"}, {"trials", 16},
+      {"space",
+       {{"lr", {{"log_uniform", {1e-4, 1.0}}}},
+        {"momentum", {{"uniform", {0.0, 0.99}}}},
+        {"nesterov", {{"choice", {false, true}}, {"when", "momentum > 0.5"}}},
+        {"warmup_epochs", {{"uniform", {0, 2}}, {"step", 0.5}}},
+        {"batch_size", {{"uniform", {32, 256}}, {"step", 32}}},
+        {"augment", {{"choice", {"none", "flipcrop"}}}}}}};
+  s->info = StudyInfo{"search", "a search", {{"search", {{"table", table}, {"file", "s.toml"}}}}};
+  for (int i = 0; i < 16; ++i) {
+    const double lr = std::pow(10.0, -4.0 + 4.0 * ((i * 7) % 16) / 15.0);
+    const double momentum = 0.99 * ((i * 5) % 16) / 15.0;
+    const double acc = 0.9 - 0.2 * std::abs(std::log10(lr) + 2.0);  // best at lr = 0.01
+    s->add("s" + std::to_string(i), "#" + std::to_string(i + 1), RunStatus::done, 2,
+           {{acc - 0.1, acc - 0.1}, {acc, acc - 0.01}});
+    json& c = s->records.back().spec.config;
+    c = {{"lr", lr}, {"momentum", momentum}, {"warmup_epochs", 0.5 * (i % 5)},
+         {"batch_size", 32 * (1 + i % 8)}, {"augment", i % 2 ? "none" : "flipcrop"}};
+    if (momentum > 0.5) c["nesterov"] = i % 3 == 0;
+    s->records.back().started_at = 1.7e9 + i;
+    s->records.back().ended_at = 1.7e9 + i + 10;
+  }
+  return s;
+}
+
+// Optuna sees the space's own distributions, not a category per value
+// drawn: importances, slice and contour plots and a continued study treat lr
+// as the log-uniform number it is.
+TEST_F(OptunaExportTest, ASearchStudyCarriesItsSpacesDistributions) {
+  OptunaExportOptions o;
+  o.storage = journal.string();
+  const auto r = export_optuna("runs/search", [](const std::string&) { return search_study(); }, o);
+  EXPECT_EQ(r.parameters, 6);
+  const json v = optuna_view("search");
+  ASSERT_EQ(v["trials"].size(), 16u);
+  const json& first = v["trials"][0]["distribution_json"];
+  EXPECT_EQ(first["lr"]["name"], "FloatDistribution");
+  EXPECT_EQ(first["lr"]["attributes"], (json{{"low", 1e-4}, {"high", 1.0}, {"log", true}, {"step", nullptr}}));
+  EXPECT_EQ(first["momentum"]["attributes"],
+            (json{{"low", 0.0}, {"high", 0.99}, {"log", false}, {"step", nullptr}}));
+  EXPECT_EQ(first["warmup_epochs"]["attributes"],
+            (json{{"low", 0.0}, {"high", 2.0}, {"log", false}, {"step", 0.5}}));
+  EXPECT_EQ(first["batch_size"]["name"], "IntDistribution");
+  EXPECT_EQ(first["batch_size"]["attributes"],
+            (json{{"low", 32}, {"high", 256}, {"log", false}, {"step", 32}}));
+  EXPECT_EQ(first["augment"]["name"], "CategoricalDistribution");
+  EXPECT_EQ(first["augment"]["attributes"]["choices"], (json{"none", "flipcrop"}));
+  // nesterov is drawn only where momentum > 0.5: absent elsewhere.
+  const auto store = search_study();
+  for (std::size_t i = 0; i < 16; ++i) {
+    const json& t = v["trials"][i];
+    const bool drawn = store->records[i].spec.config.contains("nesterov");
+    EXPECT_EQ(t["params"].contains("nesterov"), drawn) << i;
+    if (drawn) EXPECT_EQ(t["distribution_json"]["nesterov"]["name"], "CategoricalDistribution");
+    EXPECT_DOUBLE_EQ(t["params"]["lr"].get<double>(), store->records[i].spec.config["lr"].get<double>());
+    EXPECT_EQ(t["params"]["batch_size"], store->records[i].spec.config["batch_size"]);
+  }
+  // Optuna's importances run on it, and find the key the objective depends on.
+  ASSERT_TRUE(v.contains("importances")) << v.value("importances_error", std::string());
+  std::string top;
+  double most = -1;
+  for (const auto& [key, value] : v["importances"].items())
+    if (value.get<double>() > most) most = value.get<double>(), top = key;
+  EXPECT_EQ(top, "lr") << v["importances"].dump();
+}
+
+}  // namespace
+}  // namespace lrtune::report

@@ -34,6 +34,10 @@ out = {
             "value": t.value,
             "params": t.params,
             "distributions": {k: type(d).__name__ for k, d in t.distributions.items()},
+            "distribution_json": {
+                k: json.loads(optuna.distributions.distribution_to_json(d))
+                for k, d in t.distributions.items()
+            },
             "intermediate": {str(k): v for k, v in sorted(t.intermediate_values.items())},
             "user_attrs": t.user_attrs,
         }
@@ -45,6 +49,12 @@ complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLE
 if complete:
     out["best_value"] = study.best_value
     out["best_params"] = study.best_params
+# Which parameters mattered, by Optuna's default evaluator (fANOVA); a study
+# too small for it records why instead.
+try:
+    out["importances"] = optuna.importance.get_param_importances(study)
+except Exception as e:  # noqa: BLE001
+    out["importances_error"] = f"{type(e).__name__}: {e}"
 plots = {
     "optimization_history": ovm.plot_optimization_history,
     "intermediate_values": ovm.plot_intermediate_values,

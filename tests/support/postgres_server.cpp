@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <filesystem>
@@ -23,10 +25,29 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Debian's PostgreSQL 15 (scripts/setup.sh installs it); LRTUNE_PG_BIN overrides.
+// The server's programs: $LRTUNE_PG_BIN, else the newest version installed
+// under /usr/lib/postgresql/N/bin (Debian's layout; scripts/setup.sh installs
+// the postgresql package), else pg_config's bindir, as
+// scripts/lib/throwaway_postgres.sh finds them. No version is written here.
 std::string bin_dir() {
   const char* env = std::getenv("LRTUNE_PG_BIN");
-  return env && *env ? env : "/usr/lib/postgresql/15/bin";
+  if (env && *env) return env;
+  std::error_code ec;
+  int newest = -1;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (fs::exists(entry.path() / "bin" / "initdb", ec)) newest = std::max(newest, std::stoi(name));
+  }
+  if (newest >= 0) return "/usr/lib/postgresql/" + std::to_string(newest) + "/bin";
+  std::string out;
+  if (FILE* p = popen("pg_config --bindir 2>/dev/null", "r")) {
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
 }
 
 }  // namespace

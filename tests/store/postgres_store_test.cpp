@@ -271,9 +271,15 @@ TEST(PostgresStoreTest, AFullServerIsWaitedForUntilAConnectionFreesUp) {
     if (first && line.find("too many connections") != std::string::npos) refused.set_value();
     first = false;
   };
+  o.retry_for_s = 60;  // a regression ends in a minute, not at CTest's limit
   auto opening = std::async(std::launch::async, [&] { return open_postgres_store(as_plain, o); });
-  refused.get_future().wait();  // the store was turned away once...
-  held.reset();                 // ...and gets in once the connection is free
+  // The store was turned away once...
+  const bool turned_away =
+      refused.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  held.reset();  // ...and gets in once the connection is free
+  ASSERT_TRUE(turned_away) << "the store never said the server was full";
+  ASSERT_EQ(opening.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "the store did not get in within 60 s of the connection freeing up";
   EXPECT_EQ(opening.get()->study()->name, "s");
 }
 

@@ -19,13 +19,15 @@ namespace lrtune::test {
 
 class FakeRunner : public TrialRunner {
  public:
-  enum class Act { normal, fail, diverge, hang, kill_once, kill_always };
+  // hang: never ends an epoch; hold: stores epochs up to at_epoch, then
+  // waits for a stop. Both wait on the stop (polled every millisecond), never
+  // on the clock: a trial lasts exactly until the test's event.
+  enum class Act { normal, fail, diverge, hang, hold, kill_once, kill_always };
   struct Plan {
     Act act = Act::normal;
     std::int64_t at_epoch = 1;  // the epoch that fails, diverges or kills
   };
 
-  double epoch_seconds = 0.02;           // time one epoch takes (slept, in 10 steps)
   std::map<std::string, Plan> plans;     // by trial label
   std::filesystem::path record_dir;      // "" = do not record start/end times
   // Called when a trial starts, before its first epoch (tests wait on events here).
@@ -43,13 +45,14 @@ class FakeRunner : public TrialRunner {
     const double started = wall();
     TrialResult result{RunStatus::done, last, ""};
     for (std::int64_t e = last + 1; e <= trial.spec.epochs_total; ++e) {
-      for (int step = 0; step < 10 || plan.act == Act::hang; ++step) {
+      const bool waits = plan.act == Act::hang || (plan.act == Act::hold && e > plan.at_epoch);
+      for (int step = 0; step < 10 || waits; ++step) {
         if (ctx.should_stop()) {
           result.status = RunStatus::running;
           record(trial, started);
           return result;
         }
-        std::this_thread::sleep_for(std::chrono::duration<double>(epoch_seconds / 10));
+        if (waits) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       if (e == plan.at_epoch) {
         if (plan.act == Act::fail) throw std::runtime_error("out of memory (fake)");

@@ -120,7 +120,6 @@ TEST_F(StudySchedulerTest, WorkerRecordsDoneDivergedAndFailed) {
 
 TEST_F(StudySchedulerTest, WorkerStopKeepsEpochsAndTheNextRunResumes) {
   add_trials(1, 40);
-  runner.epoch_seconds = 0.02;
   auto store = open();
   auto summary = run_worker(*store, runner, grid, worker_options(1),
                             [&] { return store->trial("t0")->epochs_done >= 3; });
@@ -168,10 +167,12 @@ TEST_F(StudySchedulerTest, RunsJobsInParallelProcesses) {
       for (const auto& t : store->trials()) n += t.status == s;
       return n;
     };
-    test::wait_until([&] {
+    const bool reached = test::wait_until([&] {
       return count(RunStatus::running) >= std::min(3, count(RunStatus::running) + count(RunStatus::pending));
-    });
-    std::ofstream(tmp.path() / "running-at-start", std::ios::app) << count(RunStatus::running) << "\n";
+    }, 60);
+    // Not reached within the bound: -1, which fails the test below at once.
+    std::ofstream(tmp.path() / "running-at-start", std::ios::app)
+        << (reached ? count(RunStatus::running) : -1) << "\n";
   };
   const auto result = schedule(3);
   EXPECT_FALSE(result.interrupted);
@@ -179,9 +180,13 @@ TEST_F(StudySchedulerTest, RunsJobsInParallelProcesses) {
   EXPECT_EQ(result.crashed_workers, 0);
   for (const auto& id : ids) expect_complete(id);
   std::ifstream in(tmp.path() / "running-at-start");
-  int most = 0, seen = 0;
-  for (int n; in >> n; ++seen) most = std::max(most, n);
+  int most = 0, least = 3, seen = 0;
+  for (int n; in >> n; ++seen) {
+    most = std::max(most, n);
+    least = std::min(least, n);
+  }
   EXPECT_EQ(seen, 6);
+  EXPECT_GE(least, 1) << "a trial waited 60 s for the others to start";
   EXPECT_EQ(most, 3);
 }
 
@@ -222,7 +227,9 @@ TEST_F(StudySchedulerTest, ATrialThatKeepsKillingItsWorkerFails) {
 
 TEST_F(StudySchedulerTest, StopRequestStopsWorkersKeepingTheirEpochs) {
   add_trials(3, 200);
-  runner.epoch_seconds = 0.02;
+  // Each trial stores its first epoch, then waits for the stop: the two
+  // running when it comes are known, and the third cannot have started.
+  for (const auto& id : ids) runner.plans[id] = {Act::hold, 1};
   // Ctrl-C once two trials have an epoch stored.
   auto store = open();
   const auto started = [&] {
@@ -239,7 +246,7 @@ TEST_F(StudySchedulerTest, StopRequestStopsWorkersKeepingTheirEpochs) {
   }
   EXPECT_EQ(with_epochs, 2);  // the two that ran; the third never started
   // Running again finishes them, each epoch exactly once.
-  runner.epoch_seconds = 0.0;
+  runner.plans.clear();
   EXPECT_EQ(schedule(2).progress.done, 3);
   for (const auto& id : ids) expect_complete(id);
 }

@@ -90,6 +90,35 @@ class StudyEndToEnd : public ::testing::Test {
     return std::nullopt;
   }
 
+  // Whether process `pid` is stopped (SIGSTOP took effect): state T in /proc.
+  static bool stopped(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T';
+  }
+
+  // A worker running a trial with at least `epochs` epochs stored, stopped
+  // (SIGSTOP) while the store still says it runs that trial: it cannot
+  // finish the trial before the test kills it. A trial that ended between
+  // the look and the stop lets its worker go on, and the look is made again.
+  static std::optional<TrialRecord> freeze_a_running_worker(const fs::path& out,
+                                                            std::int64_t epochs) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      const auto t = wait_for_progress(out, epochs);
+      if (!t) return std::nullopt;
+      const auto pid = static_cast<pid_t>(t->pid);
+      if (kill(pid, SIGSTOP) != 0) continue;
+      if (!test::wait_until([&] { return stopped(pid); }, 30)) return std::nullopt;
+      auto store = open_sqlite_store((out / "results.sqlite").string());
+      const auto now = store->trial(t->spec.id);
+      if (now && now->status == RunStatus::running && now->pid == t->pid) return now;
+      kill(pid, SIGCONT);
+    }
+    return std::nullopt;
+  }
+
   static bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
   // Same trials, every epoch once, the same numbers (timings aside).
@@ -129,8 +158,8 @@ TEST_F(StudyEndToEnd, KilledWorkerAndKilledRunLoseNothing) {
   // One worker killed halfway: the run takes its trial back and resumes it.
   const fs::path worker_killed = tmp.path() / "worker-killed";
   const pid_t parent = start(worker_killed, worker_killed.string() + ".log");
-  const auto victim = wait_for_progress(worker_killed, 2);
-  ASSERT_TRUE(victim);
+  const auto victim = freeze_a_running_worker(worker_killed, 2);
+  ASSERT_TRUE(victim) << "no worker was seen running a trial half-way";
   ASSERT_NE(victim->pid, parent);
   ASSERT_EQ(kill(static_cast<pid_t>(victim->pid), SIGKILL), 0);
   ASSERT_EQ(finish(parent), 0);

@@ -140,7 +140,6 @@ TEST_F(PackWorkerTest, AStoreOutOfReachStopsTheWorkerFailingNoTrial) {
 TEST_F(PackWorkerTest, StopReleasesThePackKeepingEpochs) {
   add("t0", "a", 4);
   add("t1", "a", 4);
-  runner.single.epoch_seconds = 0.01;
   auto stop = [&] { return !store->epochs("t0").empty(); };
   auto summary = run(2, stop);
   EXPECT_TRUE(summary.stopped);

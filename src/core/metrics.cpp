@@ -1,9 +1,11 @@
 // The metric field table, CSV form of EpochMetrics and names of run states.
 #include "core/metrics.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "core/errors.h"
+#include "core/format.h"
 
 namespace lrtune {
 
@@ -72,6 +74,47 @@ RunStatus run_status_from_string(const std::string& s) {
 
 bool is_finished(RunStatus s) {
   return s != RunStatus::pending && s != RunStatus::running;
+}
+
+const EpochMetrics* best_epoch(const std::vector<EpochMetrics>& epochs,
+                               double EpochMetrics::*metric, bool lowest) {
+  const EpochMetrics* best = nullptr;
+  for (const auto& m : epochs) {
+    const double v = m.*metric;
+    if (!std::isfinite(v)) continue;
+    const bool better = !best || (lowest ? v < best->*metric : v > best->*metric) ||
+                        (v == best->*metric && m.epoch < best->epoch);
+    if (better) best = &m;
+  }
+  return best;
+}
+
+double finite_seconds(const std::vector<EpochMetrics>& epochs) {
+  double sum = 0;
+  for (const auto& m : epochs)
+    if (std::isfinite(m.seconds)) sum += m.seconds;
+  return sum;
+}
+
+std::string epoch_summary_line(const EpochMetrics& m, std::int64_t epochs, std::size_t pack) {
+  return "epoch " + std::to_string(m.epoch) + "/" + std::to_string(epochs) + "  lr " +
+         format_fixed(m.lr, 6) + "  train loss " + format_fixed(m.train_loss, 4) + " acc " +
+         format_fixed(m.train_acc, 4) + "  val loss " + format_fixed(m.val_loss, 4) + " acc " +
+         format_fixed(m.val_acc, 4) + "  test loss " + format_fixed(m.test_loss, 4) + " acc " +
+         format_fixed(m.test_acc, 4) + "  " + format_fixed(m.seconds, 1) + "s  " +
+         format_count(m.images_per_s) + " img/s" +
+         (pack > 0 ? "  (pack of " + std::to_string(pack) + ")" : "");
+}
+
+std::string epoch_progress_line(std::int64_t epoch, std::int64_t epochs, std::int64_t seen,
+                                std::int64_t n_train, double seconds, double loss,
+                                bool per_trial) {
+  const double rate = static_cast<double>(seen) / seconds;
+  return "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs) + "  [" +
+         format_count(static_cast<double>(seen)) + "/" +
+         format_count(static_cast<double>(n_train)) + "]  " + format_count(rate) + " img/s" +
+         (per_trial ? " per trial" : "") + "  loss " + format_fixed(loss, 4) +
+         "  training left " + format_duration(static_cast<double>(n_train - seen) / rate);
 }
 
 }  // namespace lrtune

@@ -98,8 +98,8 @@ void study_section(std::ostream& out, const StudyData& s) {
     out << "<h3>Repeats (mean ± std over seeds)</h3>\n" << html_table(group_table(s.groups));
   std::string failures;
   for (const auto& t : s.trials)
-    if (!t.error.empty())
-      failures += "<li>" + html_escape(t.label) + ": " + html_escape(t.error) + "</li>\n";
+    if (!t.trial.error.empty())
+      failures += "<li>" + html_escape(t.label()) + ": " + html_escape(t.trial.error) + "</li>\n";
   if (!failures.empty()) out << "<ul class=\"error-list\">\n" << failures << "</ul>\n";
   out << "</section>\n";
 }

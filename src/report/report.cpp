@@ -41,7 +41,7 @@ std::string utc_now() {
 
 std::string status_counts(const StudyData& s) {
   std::map<std::string, int> counts;
-  for (const auto& t : s.trials) ++counts[to_string(t.status)];
+  for (const auto& t : s.trials) ++counts[to_string(t.status())];
   std::string out;
   for (const char* name : {"done", "diverged", "pruned", "stopped", "running", "pending", "failed"})
     if (counts[name]) out += (out.empty() ? "" : ", ") + std::to_string(counts[name]) + " " + name;
@@ -80,8 +80,8 @@ StudyData comparison(const std::vector<CompareItem>& items,
     s.label = study.name + ": " + group;
     c.series.push_back(std::move(s));
     for (auto t : study.trials)
-      if (group_key(t.label) == group) {
-        t.label = study.name + ": " + t.label;
+      if (group_key(t.label()) == group) {
+        t.trial.spec.label = study.name + ": " + t.label();
         c.trials.push_back(std::move(t));
       }
     c.source += (c.source.empty() ? "" : ", ") + items[i].dir + ":" + items[i].label;
@@ -115,10 +115,10 @@ void markdown_section(std::ostream& md, const StudyData& s, const std::vector<Fi
        << "\n";
   bool header = false;
   for (const auto& t : s.trials) {
-    if (t.error.empty()) continue;
+    if (t.trial.error.empty()) continue;
     if (!header) md << "Failed trials:\n\n";
     header = true;
-    md << "- " << markdown_cell(t.label) << ": " << markdown_cell(t.error) << "\n";
+    md << "- " << markdown_cell(t.label()) << ": " << markdown_cell(t.trial.error) << "\n";
   }
   if (header) md << "\n";
 }

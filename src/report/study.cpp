@@ -30,7 +30,7 @@ StudyData section(const std::string& name, const StudyRecords& r,
   d.warning = r.data_warning;
   for (std::size_t i = 0; i < trials.size(); ++i) {
     d.trials.push_back(summarize_trial(trials[i], epochs[i]));
-    auto& label = d.trials.back().label;
+    auto& label = d.trials.back().trial.spec.label;
     label = clean_text(label);
     if (label.empty()) label = trials[i].spec.id.substr(0, 12);
   }
@@ -38,20 +38,6 @@ StudyData section(const std::string& name, const StudyRecords& r,
   d.series = build_series(trials, epochs);
   d.search = read_search(r.spec, trials, epochs);
   return d;
-}
-
-// The trials of the study file as last run, in its order; all trials when
-// the store records no such list (a `lrtune train` run folder).
-std::vector<TrialRecord> current_trials(Store& store) {
-  std::vector<TrialRecord> all = store.trials();
-  const auto info = store.study();
-  if (!info || info->trial_ids.empty()) return all;
-  std::map<std::string, const TrialRecord*> by_id;
-  for (const auto& t : all) by_id[t.spec.id] = &t;
-  std::vector<TrialRecord> current;
-  for (const auto& id : info->trial_ids)
-    if (auto it = by_id.find(id); it != by_id.end()) current.push_back(*it->second);
-  return current;
 }
 
 // The point label without its sweep's name in front ("part1 lr=0.1" -> "lr=0.1").

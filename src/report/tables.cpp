@@ -55,7 +55,7 @@ Table trial_table(const std::vector<TrialSummary>& trials) {
   t.header.push_back("wall time");
   for (const auto& s : trials) {
     std::vector<Cell> row;
-    row.push_back(text_cell(s.label));
+    row.push_back(text_cell(s.label()));
     row.push_back(text_cell(status_text(s)));
     row.push_back(percent_cell(s.best_val_acc));
     row.push_back(epoch_cell(s.best_val_acc ? std::optional<std::int64_t>(s.best_val_epoch)
@@ -63,7 +63,7 @@ Table trial_table(const std::vector<TrialSummary>& trials) {
     row.push_back(percent_cell(s.test_at_best_val));
     row.push_back(percent_cell(s.final_test_acc));
     for (const auto& e : s.first_epoch_at) row.push_back(epoch_cell(e));
-    row.push_back({s.epochs_done ? format_duration(s.wall_seconds) : kNone, full(s.wall_seconds),
+    row.push_back({s.trial.epochs_done ? format_duration(s.wall_seconds) : kNone, full(s.wall_seconds),
                    true});
     t.rows.push_back(std::move(row));
   }
@@ -124,12 +124,13 @@ std::string trials_csv(const std::vector<TrialSummary>& trials) {
   out << ",wall_seconds,error\n";
   auto opt = [](const auto& v) { return v ? full(static_cast<double>(*v)) : std::string(); };
   for (const auto& s : trials) {
-    out << csv_field(s.id) << ',' << csv_field(s.label) << ',' << to_string(s.status) << ','
-        << opt(s.diverged_epoch) << ',' << s.epochs_done << ',' << s.epochs_total << ','
+    out << csv_field(s.id()) << ',' << csv_field(s.label()) << ',' << to_string(s.status()) << ','
+        << opt(s.diverged_epoch) << ',' << s.trial.epochs_done << ',' << s.trial.spec.epochs_total
+        << ','
         << opt(s.best_val_acc) << ',' << (s.best_val_acc ? std::to_string(s.best_val_epoch) : "")
         << ',' << opt(s.test_at_best_val) << ',' << opt(s.final_test_acc);
     for (const auto& e : s.first_epoch_at) out << ',' << opt(e);
-    out << ',' << full(s.wall_seconds) << ',' << csv_field(s.error) << "\n";
+    out << ',' << full(s.wall_seconds) << ',' << csv_field(s.trial.error) << "\n";
   }
   return out.str();
 }

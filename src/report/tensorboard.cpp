@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "report/study.h"
+#include "store/trial_summary.h"
 #include "report/tensorboard_events.h"
 #include "tb_hparams.pb.h"
 
@@ -248,18 +249,6 @@ void write_experiment(const fs::path& logdir, const std::vector<HParam>& hps,
   tb::append_events(tb::new_event_file(logdir), {experiment_event(hps, description)});
 }
 
-// The trials a study file lists now, in its order (all trials without a list).
-std::vector<TrialRecord> current_trials(Store& store, const std::optional<StudyInfo>& info) {
-  auto all = store.trials();
-  if (!info || info->trial_ids.empty()) return all;
-  std::map<std::string, TrialRecord*> by_id;
-  for (auto& t : all) by_id[t.spec.id] = &t;
-  std::vector<TrialRecord> out;
-  for (const auto& id : info->trial_ids)
-    if (by_id.count(id)) out.push_back(*by_id[id]);
-  return out;
-}
-
 }  // namespace
 
 const std::vector<TbScalar>& tensorboard_scalars() {
@@ -348,7 +337,7 @@ TensorBoardLive::~TensorBoardLive() = default;
 
 void TensorBoardLive::update(Store& store) {
   const auto info = store.study();
-  const auto trials = current_trials(store, info);
+  const auto trials = current_trials(store);
   const auto hps = hparams_of(trials);
   if (options_.experiment && names_of(hps) != experiment_keys_) {
     write_experiment(options_.logdir, hps, info ? info->name : "");

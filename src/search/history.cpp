@@ -26,13 +26,9 @@ std::optional<double> trial_objective(const std::vector<EpochMetrics>& epochs,
     const double v = value(epochs.back());
     return std::isnan(v) ? std::nullopt : std::optional<double>(v);
   }
-  std::optional<double> best;
-  for (const auto& m : epochs) {
-    const double v = value(m);
-    if (std::isnan(v)) continue;
-    if (!best || (spec.maximize() ? v > *best : v < *best)) best = v;
-  }
-  return best;
+  const EpochMetrics* best = best_epoch(
+      epochs, spec.maximize() ? &EpochMetrics::val_acc : &EpochMetrics::val_loss, !spec.maximize());
+  return best ? std::optional<double>(value(*best)) : std::nullopt;
 }
 
 std::optional<double> internal_of(const Param& p, const nlohmann::json& value) {

@@ -13,17 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::vector<TrialRecord> select(Store& store, const std::vector<std::string>& ids) {
-  std::vector<TrialRecord> all = store.trials();
-  if (ids.empty()) return all;
-  std::map<std::string, TrialRecord> by_id;
-  for (auto& t : all) by_id.emplace(t.spec.id, std::move(t));
-  std::vector<TrialRecord> out;
-  for (const auto& id : ids)
-    if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);
-  return out;
-}
-
 // A config value as a table cell: strings bare, lists joined with commas.
 std::string cell(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -55,32 +44,14 @@ std::string pad(const std::string& s, std::size_t width, bool right = false) {
 
 }  // namespace
 
-std::vector<std::string> current_ids(Store& store) {
-  auto info = store.study();
-  return info ? info->trial_ids : std::vector<std::string>{};
-}
-
 std::vector<TrialSummary> summarize(Store& store, const std::vector<std::string>& ids) {
   std::vector<TrialSummary> out;
   double all_seconds = 0;
   std::int64_t all_epochs = 0;
-  for (auto& trial : select(store, ids)) {
-    TrialSummary s;
-    s.trial = std::move(trial);
-    double seconds = 0;
-    const auto rows = store.epochs(s.trial.spec.id);
-    for (const auto& m : rows) {
-      seconds += m.seconds;
-      if (std::isfinite(m.val_acc) && m.val_acc > s.best_val_acc) {
-        s.best_val_acc = m.val_acc;
-        s.best_epoch = m.epoch;
-        s.test_acc_at_best = m.test_acc;
-      }
-    }
-    if (!rows.empty()) s.mean_epoch_s = seconds / static_cast<double>(rows.size());
-    all_seconds += seconds;
-    all_epochs += static_cast<std::int64_t>(rows.size());
-    out.push_back(std::move(s));
+  for (const auto& trial : select_trials(store, ids)) {
+    out.push_back(summarize_trial(trial, store.epochs(trial.spec.id)));
+    all_seconds += out.back().wall_seconds;
+    all_epochs += out.back().trial.epochs_done;
   }
   // A trial with no epoch yet is estimated from the others' mean.
   const double mean_all = all_epochs ? all_seconds / static_cast<double>(all_epochs) : 0;
@@ -182,12 +153,12 @@ std::vector<std::vector<std::string>> status_rows(const std::vector<TrialSummary
   if (any_running) rows.front().push_back("worker");
   for (const auto& s : trials) {
     const auto& t = s.trial;
-    const bool any = s.best_val_acc >= 0;
+    const bool any = s.best_val_acc.has_value();
     rows.push_back({t.spec.label, to_string(t.status),
                     std::to_string(t.epochs_done) + "/" + std::to_string(t.spec.epochs_total),
-                    any ? format_fixed(s.best_val_acc, 4) : "-",
-                    any ? std::to_string(s.best_epoch) : "-",
-                    any ? format_fixed(s.test_acc_at_best, 4) : "-",
+                    any ? format_fixed(*s.best_val_acc, 4) : "-",
+                    any ? std::to_string(s.best_val_epoch) : "-",
+                    s.test_at_best_val ? format_fixed(*s.test_at_best_val, 4) : "-",
                     is_finished(t.status) ? "-"
                     : s.seconds_left > 0 ? format_duration(s.seconds_left)
                                          : "?"});
@@ -237,7 +208,7 @@ void write_epochs_csv(Store& store, const std::vector<std::string>& ids,
   out << ",status";
   for (const auto& c : epoch_csv_columns()) out << "," << c;
   out << "\n";
-  for (const auto& t : select(store, ids)) {
+  for (const auto& t : select_trials(store, ids)) {
     std::string prefix = t.spec.id + "," + csv_quote(t.spec.label);
     for (const auto& k : swept_keys) prefix += "," + csv_quote(cell(t.spec.config.value(k, json())));
     prefix += std::string(",") + to_string(t.status);
@@ -250,7 +221,7 @@ void write_epochs_json(Store& store, const std::vector<std::string>& ids,
   // Ordered, so that columns come out in the CSV's order.
   using ojson = nlohmann::ordered_json;
   ojson rows = ojson::array();
-  for (const auto& t : select(store, ids)) {
+  for (const auto& t : select_trials(store, ids)) {
     ojson head = {{"trial_id", t.spec.id}, {"label", t.spec.label}};
     for (const auto& k : swept_keys) head[key_column(k)] = ojson(t.spec.config.value(k, json()));
     head["status"] = to_string(t.status);

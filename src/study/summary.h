@@ -7,23 +7,15 @@
 #include <vector>
 
 #include "store/store.h"
+#include "store/trial_summary.h"
 
 namespace lrtune {
 
-struct TrialSummary {
-  TrialRecord trial;
-  double best_val_acc = -1;   // -1 = no epoch yet
-  std::int64_t best_epoch = 0;
-  double test_acc_at_best = 0;
-  double mean_epoch_s = 0;    // 0 = no epoch yet
-  double seconds_left = 0;    // remaining epochs x mean epoch time; 0 when finished
-};
-
-// The trials among `ids` (in that order; all trials when `ids` is empty).
+// The trials among `ids` (in that order; all trials when `ids` is empty),
+// each summarized (store/trial_summary.h) with the time it has left: its
+// remaining epochs at its mean epoch time, or the study's mean before its
+// first epoch; 0 when finished.
 std::vector<TrialSummary> summarize(Store& store, const std::vector<std::string>& ids);
-
-// The ids `lrtune study status` shows: the study file's as last run.
-std::vector<std::string> current_ids(Store& store);
 
 struct StudyProgress {
   int done = 0, diverged = 0, failed = 0, pruned = 0, stopped = 0, running = 0, pending = 0;

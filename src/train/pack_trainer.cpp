@@ -28,7 +28,6 @@
 namespace lrtune {
 namespace {
 
-constexpr double kProgressEverySeconds = 2.0;
 
 // Per-sample cross-entropy of logits [K, n, 10] against labels [K, n]: [K, n].
 torch::Tensor per_sample_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -62,14 +61,6 @@ struct PackMeter {
   }
 };
 
-std::string summary_line(const TrainConfig& cfg, const EpochMetrics& m, std::size_t pack) {
-  return "epoch " + std::to_string(m.epoch) + "/" + std::to_string(cfg.epochs) + "  lr " +
-         format_fixed(m.lr, 6) + "  train loss " + format_fixed(m.train_loss, 4) + " acc " +
-         format_fixed(m.train_acc, 4) + "  val loss " + format_fixed(m.val_loss, 4) + " acc " +
-         format_fixed(m.val_acc, 4) + "  test loss " + format_fixed(m.test_loss, 4) + " acc " +
-         format_fixed(m.test_acc, 4) + "  " + format_fixed(m.seconds, 1) + "s  " +
-         format_count(m.images_per_s) + " img/s  (pack of " + std::to_string(pack) + ")";
-}
 
 // The pack's training session (train/session.h): run_session drives it.
 class PackTrainer final : public TrainingSession {
@@ -254,13 +245,10 @@ bool PackTrainer::train_steps(std::int64_t epoch, PackMeter& meter, std::vector<
     if (hooks_.on_log && clock.seconds() - last_report >= kProgressEverySeconds) {
       last_report = clock.seconds();
       const auto losses = meter.mean_loss();
-      const double rate = static_cast<double>(meter.count) / last_report;
       for (std::size_t k = 0; k < configs_.size(); ++k)
         if (active(k, epoch))
-          log(k, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(configs_[k].epochs) +
-                     "  [" + format_count(static_cast<double>(meter.count)) + "/" +
-                     format_count(static_cast<double>(n_train)) + "]  " + format_count(rate) +
-                     " img/s per trial  loss " + format_fixed(losses[k], 4),
+          log(k, epoch_progress_line(epoch, configs_[k].epochs, meter.count, n_train, last_report,
+                                     losses[k], /*per_trial=*/true),
               true);
     }
   }
@@ -307,7 +295,7 @@ void PackTrainer::record_epoch(std::int64_t epoch, const PackMeter& train, doubl
     m.seconds = clock.seconds();  // the whole epoch, evaluation included
     m.images_per_s = static_cast<double>(batches_->train_size()) / train_seconds;
     if (hooks_.on_epoch) hooks_.on_epoch(k, m);
-    log(k, summary_line(configs_[k], m, configs_.size()), false);
+    log(k, epoch_summary_line(m, configs_[k].epochs, configs_.size()), false);
     auto& c = copies_[k];
     c.outcome.epochs_completed = epoch + 1;
     if (!std::isfinite(m.train_loss)) {

@@ -25,7 +25,6 @@
 namespace lrtune {
 namespace {
 
-constexpr double kProgressEverySeconds = 2.0;
 
 void to_channels_last(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
@@ -53,25 +52,6 @@ Evaluation evaluate(Network& model, const BatchMaker& maker, const std::vector<s
   return {meter.mean_loss(), meter.accuracy()};
 }
 
-std::string summary_line(const TrainConfig& cfg, const EpochMetrics& m) {
-  return "epoch " + std::to_string(m.epoch) + "/" + std::to_string(cfg.epochs) +
-         "  lr " + format_fixed(m.lr, 6) + "  train loss " + format_fixed(m.train_loss, 4) +
-         " acc " + format_fixed(m.train_acc, 4) + "  val loss " + format_fixed(m.val_loss, 4) +
-         " acc " + format_fixed(m.val_acc, 4) + "  test loss " + format_fixed(m.test_loss, 4) +
-         " acc " + format_fixed(m.test_acc, 4) + "  " + format_fixed(m.seconds, 1) + "s  " +
-         format_count(m.images_per_s) + " img/s";
-}
-
-// The transient in-epoch line: images so far, speed, mean loss, time left.
-std::string progress_line(const TrainConfig& cfg, std::int64_t epoch, std::int64_t seen,
-                          std::int64_t n_train, double seconds, double loss) {
-  const double rate = static_cast<double>(seen) / seconds;
-  return "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs) + "  [" +
-         format_count(static_cast<double>(seen)) + "/" +
-         format_count(static_cast<double>(n_train)) + "]  " + format_count(rate) +
-         " img/s  loss " + format_fixed(loss, 4) + "  training left " +
-         format_duration(static_cast<double>(n_train - seen) / rate);
-}
 
 }  // namespace
 
@@ -207,8 +187,8 @@ bool SingleSession::train_epoch(std::int64_t epoch) {
     s.train_step(step, s.last_lr, s.schedule->momentum(epoch, step));
     if (s.hooks.on_log && s.epoch_clock.seconds() - last_report >= kProgressEverySeconds) {
       last_report = s.epoch_clock.seconds();
-      s.log(progress_line(s.cfg, epoch, s.meter.count(), s.n_train, last_report,
-                          s.meter.mean_loss()),
+      s.log(epoch_progress_line(epoch, s.cfg.epochs, s.meter.count(), s.n_train, last_report,
+                                s.meter.mean_loss()),
             true);
     }
   }
@@ -241,7 +221,7 @@ void SingleSession::finish_epoch(std::int64_t epoch) {
   m.seconds = s.epoch_clock.seconds();
   m.images_per_s = static_cast<double>(s.n_train) / s.train_seconds;
   if (s.hooks.on_epoch) s.hooks.on_epoch(m);
-  s.log(summary_line(s.cfg, m), false);
+  s.log(epoch_summary_line(m, s.cfg.epochs), false);
   s.outcome.epochs_completed = epoch + 1;
   if (!std::isfinite(m.train_loss)) {
     s.outcome.status = RunStatus::diverged;

@@ -22,7 +22,7 @@ std::map<std::string, TrialSummary> summaries() {
 
 TEST(ReportSummary, DoneTrialMatchesHandComputedValues) {
   auto s = summaries().at("a1");  // val .40 .55 .72 .81 .80, test .41 .54 .70 .79 .82
-  EXPECT_EQ(s.status, RunStatus::done);
+  EXPECT_EQ(s.status(), RunStatus::done);
   EXPECT_DOUBLE_EQ(*s.best_val_acc, 0.81);
   EXPECT_EQ(s.best_val_epoch, 4);
   EXPECT_DOUBLE_EQ(*s.test_at_best_val, 0.79);
@@ -167,14 +167,14 @@ TEST(ReportSummary, StudyWithSeveralSweepsGetsOneSectionPerSweep) {
   EXPECT_EQ(sections[0].name, "quick: part1");
   EXPECT_EQ(sections[1].name, "quick: part2");
   ASSERT_EQ(sections[1].trials.size(), 2u);
-  EXPECT_EQ(sections[1].trials[0].label, "momentum=0.0");
+  EXPECT_EQ(sections[1].trials[0].label(), "momentum=0.0");
   EXPECT_DOUBLE_EQ(*sections[1].trials[0].best_val_acc, 0.4);
   EXPECT_EQ(sections[1].series[1].label, "momentum=0.9");
   // One sweep, or none named: the study stays whole, labels as stored.
   store.info->spec = nlohmann::json::object();
   sections = sweep_sections(read_study(store, "runs/quick"));
   ASSERT_EQ(sections.size(), 1u);
-  EXPECT_EQ(sections[0].trials[0].label, "part1 lr=0.1");
+  EXPECT_EQ(sections[0].trials[0].label(), "part1 lr=0.1");
 }
 
 }  // namespace

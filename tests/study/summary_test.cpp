@@ -52,12 +52,12 @@ TEST_F(StudySummaryTest, SummariesFindTheBestEpochAndTimeLeft) {
   const auto s = summarize(*store, ids);
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0].best_val_acc, 0.7);
-  EXPECT_EQ(s[0].best_epoch, 2);
-  EXPECT_DOUBLE_EQ(s[0].test_acc_at_best, 0.65);
+  EXPECT_EQ(s[0].best_val_epoch, 2);
+  EXPECT_DOUBLE_EQ(*s[0].test_at_best_val, 0.65);
   EXPECT_EQ(s[0].seconds_left, 10);  // 1 epoch left at 10 s
   EXPECT_EQ(s[1].seconds_left, 0);   // finished
   EXPECT_EQ(s[2].seconds_left, 40);  // 4 epochs at the study's mean
-  EXPECT_EQ(s[2].best_val_acc, -1);
+  EXPECT_FALSE(s[2].best_val_acc.has_value());
   const auto p = progress(s, 2);
   EXPECT_EQ(p.running, 1);
   EXPECT_EQ(p.diverged, 1);

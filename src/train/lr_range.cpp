@@ -117,7 +117,11 @@ std::vector<RangeVariant> compare_variants(const TrainConfig& base, const std::s
     TrainConfig cfg = base;
     apply_text(cfg, key, v, "--compare");
     const ConfigField* field = find_config_field(key);
-    if (!seen.insert(field_value(cfg, *field).dump()).second)
+    // Compared as JSON text; bytes that are not UTF-8 (a folder name may
+    // hold them) are compared replaced, never thrown over.
+    const std::string value =
+        field_value(cfg, *field).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (!seen.insert(value).second)
       throw ConfigError(flag + ": " + key + "=" + v + " is given twice");
     out.push_back({key + "=" + v, std::move(cfg)});
     if (comma == std::string::npos) break;

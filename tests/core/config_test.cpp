@@ -178,13 +178,17 @@ TEST(Config, AKindDeclaredAfterALookupIsKnownAndEarlierReadsStayValid) {
       if (find_config_field("momentum") && find_declared_key("momentum")) ++lookups;
     }
   });
+  // Declarations while the reader is at work, and the reader still at work after.
+  ASSERT_TRUE(test::wait_until([&] { return lookups.load() > 0; }, 60));
   for (int i = 0; i < 20; ++i)
     declare_kind({"late", "late_" + std::to_string(i), "declared after a lookup",
                   {{"late_key_" + std::to_string(i), KeyType::real, 0.5, "", "a late key", true, {}}},
                   {}});
+  const long after = lookups.load();
+  const bool still_reading = test::wait_until([&] { return lookups.load() > after; }, 60);
   done = true;
   reader.join();
-  EXPECT_GT(lookups.load(), 0);
+  EXPECT_TRUE(still_reading);
   EXPECT_EQ(lr->key(), "lr");
   EXPECT_EQ(before.size(), fields_before);
   ASSERT_NE(find_config_field("late_key_19"), nullptr);

@@ -26,7 +26,6 @@ struct ReportArgs {
   bool no_figures = false;
 };
 
-
 int run_report(const ReportArgs& args) {
   report::ReportOptions opts;
   opts.dirs = args.dirs;

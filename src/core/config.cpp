@@ -221,16 +221,21 @@ std::string joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
+bool chosen_kinds_read(const TrainConfig& cfg, const std::string& key) {
+  const DeclaredKey* d = find_declared_key(key);
+  if (!d) return true;
+  for (const auto& owner : d->owners)
+    if (owner == "optimizer " + cfg.optimizer || owner == "schedule " + cfg.schedule ||
+        owner == "model " + cfg.model)
+      return true;
+  return false;
+}
+
 std::vector<std::string> keys_not_read(const TrainConfig& cfg) {
   std::vector<std::string> out;
   for (const auto& [key, value] : cfg.options) {
     const DeclaredKey* d = find_declared_key(key);
-    if (!d || value == d->spec.default_value) continue;
-    bool read = false;
-    for (const auto& owner : d->owners)
-      read = read || owner == "optimizer " + cfg.optimizer || owner == "schedule " + cfg.schedule ||
-             owner == "model " + cfg.model;
-    if (!read) out.push_back(key);
+    if (d && value != d->spec.default_value && !chosen_kinds_read(cfg, key)) out.push_back(key);
   }
   return out;
 }

@@ -67,6 +67,11 @@ struct ConfigField {
   bool identity() const { return spec.identity; }
 };
 
+// Whether `cfg`'s chosen kinds read `key`: a run's own key always; a key a
+// kind declares only when `cfg` uses one of the kinds declaring it
+// (milestones with the multistep schedule, not with cosine).
+bool chosen_kinds_read(const TrainConfig& cfg, const std::string& key);
+
 // The kind-declared keys `cfg` sets away from their defaults that none of its
 // chosen kinds (optimizer, schedule, model) reads, in key order; validate()
 // refuses them, and a search drops the ones a draw makes moot.

@@ -86,18 +86,11 @@ json categorical(const std::vector<json>& choices) {
 // multistep schedule, not with cosine). Others are left out of its
 // parameters, as Optuna leaves out a conditional parameter a trial never drew.
 bool applies(const json& config, const std::string& key) {
-  const DeclaredKey* declared = find_declared_key(key);
-  if (!declared) return true;
-  const TrainConfig defaults;
-  for (const auto& owner : declared->owners) {
-    const auto space = owner.find(' ');
-    const std::string family = owner.substr(0, space), kind = owner.substr(space + 1);
-    const std::string fallback = family == "optimizer" ? defaults.optimizer
-                                 : family == "schedule" ? defaults.schedule
-                                                        : defaults.model;
-    if (config.value(family, fallback) == kind) return true;
-  }
-  return false;
+  TrainConfig kinds;  // the trial's optimizer, schedule and model; defaults where left out
+  kinds.optimizer = config.value("optimizer", kinds.optimizer);
+  kinds.schedule = config.value("schedule", kinds.schedule);
+  kinds.model = config.value("model", kinds.model);
+  return chosen_kinds_read(kinds, key);
 }
 
 // The value of a parameter for one trial (its default where the trial's

@@ -43,12 +43,12 @@ struct SearchSection {
   const SearchTrial* best() const;        // the best complete trial, or nullptr
 };
 
-// The search views of a study whose spec holds "search"; nothing for a grid
-// study or a single run. `epochs[i]` belongs to `trials[i]`, in draw order.
 // The [search] table a study stored when `lrtune study run` registered it;
 // nothing for a grid study. ConfigError when this lrtune cannot read it.
 std::optional<search::SearchSpec> stored_search_spec(const nlohmann::json& study_spec);
 
+// The search views of a study whose spec holds "search"; nothing for a grid
+// study or a single run. `epochs[i]` belongs to `trials[i]`, in draw order.
 std::optional<SearchSection> read_search(const nlohmann::json& study_spec,
                                          const std::vector<TrialRecord>& trials,
                                          const std::vector<std::vector<EpochMetrics>>& epochs);

@@ -137,14 +137,15 @@ std::unique_ptr<pqxx::connection> connect(const std::string& url) {
     return std::make_unique<pqxx::connection>(with_timeouts(url));
   } catch (const pqxx::broken_connection& e) {
     const std::string where = host_port(url);
+    // One redaction of the whole line: libpq's own words may quote the URL too.
     const std::string message =
-        redact_passwords(display_url(url) + ": cannot connect to PostgreSQL" +
+        redact_passwords(url + ": cannot connect to PostgreSQL" +
                          (where.empty() ? "" : " at " + where) + " (" + one_line(e.what()) + ")");
     if (server_busy(e.what())) throw ConnectionLost(message);
     if (refused_for_good(e.what())) throw ConnectionRefused(message);
     throw StoreError(message);
   } catch (const std::exception& e) {
-    throw StoreError(redact_passwords(display_url(url) + ": cannot connect to PostgreSQL (" +
+    throw StoreError(redact_passwords(url + ": cannot connect to PostgreSQL (" +
                                       one_line(e.what()) + ")"));
   }
 }

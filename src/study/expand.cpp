@@ -58,9 +58,6 @@ std::vector<json> ends_of(const search::Param& p) {
   return {p.value(p.low), p.value(p.high)};
 }
 
-// Each end of each searched range (each choice) set alone on the base must be
-// a valid configuration: a range no trial could train is refused up front. A
-// conditional key is tried with its condition's key at an end that meets it.
 // The most epochs a trial of the search can have: the base's, or the top of
 // a searched `epochs`.
 std::int64_t most_epochs(const search::SearchSpec& spec, const TrainConfig& base) {
@@ -89,6 +86,9 @@ void check_pruner_acts(const Study& study, const TrainConfig& base) {
     refuse("median_warmup_epochs", spec.prune_warmup_epochs, "the median pruner");
 }
 
+// Each end of each searched range (each choice) set alone on the base must be
+// a valid configuration: a range no trial could train is refused up front. A
+// conditional key is tried with its condition's key at an end that meets it.
 Expansion search_expansion(const Study& study, const Overrides& overrides) {
   const TrainConfig base = study_base(study, overrides);
   base.validate(study.file + " (base)");

@@ -99,7 +99,8 @@ std::vector<RangeVariant> compare_variants(const TrainConfig& base, const std::s
   if (eq == std::string::npos || eq == 0)
     throw ConfigError(flag + ": expected KEY=V1,V2,..., e.g. momentum=0,0.9");
   const std::string key = compare.substr(0, eq);
-  if (!find_config_field(key))
+  const ConfigField* field = find_config_field(key);
+  if (!field)
     throw ConfigError(flag + ": '" + key + "' is not a configuration key (`lrtune train --help`)");
   if (!range_test_reads(key))
     throw ConfigError(flag + ": the range test does not read " + key +
@@ -116,7 +117,6 @@ std::vector<RangeVariant> compare_variants(const TrainConfig& base, const std::s
       throw ConfigError(flag + ": an empty value; give " + key + "=V1,V2,... with at least one value");
     TrainConfig cfg = base;
     apply_text(cfg, key, v, "--compare");
-    const ConfigField* field = find_config_field(key);
     // Compared as JSON text; bytes that are not UTF-8 (a folder name may
     // hold them) are compared replaced, never thrown over.
     const std::string value =

@@ -28,7 +28,6 @@
 namespace lrtune {
 namespace {
 
-
 // Per-sample cross-entropy of logits [K, n, 10] against labels [K, n]: [K, n].
 torch::Tensor per_sample_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
   namespace F = torch::nn::functional;
@@ -60,7 +59,6 @@ struct PackMeter {
     return out;
   }
 };
-
 
 // The pack's training session (train/session.h): run_session drives it.
 class PackTrainer final : public TrainingSession {

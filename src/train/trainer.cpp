@@ -25,7 +25,6 @@
 namespace lrtune {
 namespace {
 
-
 void to_channels_last(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
   for (auto& p : model.parameters())
@@ -51,7 +50,6 @@ Evaluation evaluate(Network& model, const BatchMaker& maker, const std::vector<s
   }
   return {meter.mean_loss(), meter.accuracy()};
 }
-
 
 }  // namespace
 

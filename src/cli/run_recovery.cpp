@@ -1,5 +1,5 @@
-// metrics.csv and results.sqlite of a run folder restore each other; a
-// checkpoint ahead of both is set aside (docs/training.md, "The run directory").
+// results.sqlite of a run folder restored from metrics.csv (docs/training.md,
+// "The run directory").
 #include "cli/run_recovery.h"
 
 #include <cstdlib>
@@ -59,29 +59,25 @@ std::vector<EpochMetrics> read_metrics_csv(const fs::path& file) {
   return rows;
 }
 
-void reconcile_run(Store& store, const std::string& trial, const fs::path& dir,
-                   const std::function<void(const std::string&)>& say) {
+void restore_from_csv(Store& store, const std::string& trial, const fs::path& dir,
+                      const std::function<void(const std::string&)>& say) {
   const fs::path checkpoint = dir / "checkpoint.pt";
   if (!fs::exists(checkpoint)) return;
-  const std::int64_t epoch = checkpoint_epoch(checkpoint.string());
+  std::int64_t epoch = 0;
+  try {
+    epoch = checkpoint_epoch(checkpoint.string());
+  } catch (const DamagedCheckpointError&) {
+    return;
+  }
   std::map<std::int64_t, EpochMetrics> stored, merged;
   for (const auto& m : store.epochs(trial)) stored[m.epoch] = m;
   if (leading_epochs(stored) >= epoch) return;
   merged = stored;
   for (const auto& m : read_metrics_csv(dir / "metrics.csv")) merged.emplace(m.epoch, m);
-  if (leading_epochs(merged) >= epoch) {
-    for (std::int64_t e = 1; e <= epoch; ++e)
-      if (!stored.count(e)) store.put_epoch(trial, merged[e]);
-    say("results.sqlite lacked epochs the checkpoint covers; restored them from metrics.csv");
-    return;
-  }
-  const fs::path aside = checkpoint.string() + ".orphaned";
-  std::error_code ec;
-  fs::rename(checkpoint, aside, ec);
-  if (ec) throw StoreError(checkpoint.string() + ": cannot set it aside: " + ec.message());
-  say(checkpoint.string() + ": checkpoint after epoch " + std::to_string(epoch) +
-      ", but neither results.sqlite nor metrics.csv holds its epochs; set aside as " +
-      aside.string() + ", redoing the run from its first epoch");
+  if (leading_epochs(merged) < epoch) return;
+  for (std::int64_t e = 1; e <= epoch; ++e)
+    if (!stored.count(e)) store.put_epoch(trial, merged[e]);
+  say("results.sqlite lacked epochs the checkpoint covers; restored them from metrics.csv");
 }
 
 }  // namespace lrtune::cli

@@ -1,5 +1,6 @@
-// Before `lrtune train --resume` trains: the epochs its checkpoint covers must
-// be in the run's database, and metrics.csv and the database restore each other.
+// Before `lrtune train --resume` trains: the epochs its checkpoint covers that
+// the run's database lost are restored from metrics.csv. (What neither holds,
+// and a damaged checkpoint, the study lifecycle sets aside: study/trial_setup.h.)
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -15,11 +16,10 @@ namespace lrtune::cli {
 std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file);
 
 // When the checkpoint of run `dir` covers epochs the database lacks (lost,
-// emptied), they are restored from metrics.csv; when neither holds them all,
-// the checkpoint is renamed checkpoint.pt.orphaned and the run starts over.
-// `say` gets one line for either. A damaged checkpoint is refused
-// (DamagedCheckpointError, naming the file).
-void reconcile_run(Store& store, const std::string& trial, const std::filesystem::path& dir,
-                   const std::function<void(const std::string&)>& say);
+// emptied) and metrics.csv holds them all, they are put back, and `say` gets
+// one line. Otherwise nothing changes: no checkpoint, a damaged one, or one
+// that neither file vouches for (it is set aside when the run starts).
+void restore_from_csv(Store& store, const std::string& trial, const std::filesystem::path& dir,
+                      const std::function<void(const std::string&)>& say);
 
 }  // namespace lrtune::cli

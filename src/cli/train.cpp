@@ -1,9 +1,9 @@
 // `lrtune train`: one run in its own directory (config.json, metrics.csv,
-// results.sqlite, checkpoint.pt), resumable with --resume DIR.
+// results.sqlite, checkpoint.pt), resumable with --resume DIR. The run is the
+// one trial of a one-trial study, claimed, beaten, trained and recovered by
+// the study worker (study/worker.h) like any study's trial.
 #include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/folders.h"
 #include "cli/config_flags.h"
 #include "cli/console.h"
 #include "cli/run_recovery.h"
@@ -25,6 +24,9 @@
 #include "model/network.h"
 #include "report/tensorboard.h"
 #include "store/store.h"
+#include "study/study_run.h"
+#include "study/torch_pack_runner.h"
+#include "study/worker.h"
 #include "train/trainer.h"
 
 namespace lrtune::cli {
@@ -33,11 +35,8 @@ using json = nlohmann::json;
 
 namespace {
 
+// A run folder is a one-trial study: this is its trial.
 constexpr const char* kTrialId = "run";
-// Seconds between heartbeats while training, and without one before a run
-// held by a process of another machine may be taken over (as studies do).
-constexpr double kHeartbeatEvery = 5;
-constexpr double kStaleAfter = 60;
 
 struct TrainArgs {
   std::string config_file;
@@ -46,10 +45,6 @@ struct TrainArgs {
   std::string tensorboard;  // log directory written as epochs end ("" = none)
   FlagValues flags;
 };
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string default_out_dir() {
   const std::time_t t = std::time(nullptr);
@@ -97,26 +92,6 @@ TrainConfig resolve_resumed_config(const TrainArgs& a, const fs::path& dir) {
   return cfg;
 }
 
-json provenance(const TrainConfig& cfg, const std::string& device, int threads,
-               const Cifar10& data) {
-  json info = run_provenance(device, threads, cfg.seed);
-  info[kDataFingerprintKey] = data.fingerprint;
-  info["started_at"] = unix_now();
-  return info;
-}
-
-// On resume: one line when the data is not the copy the run started with.
-void warn_if_other_data(const fs::path& dir, const Cifar10& data) {
-  std::ifstream in(dir / "config.json");
-  const json stored = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  const json* prov = stored.is_object() && stored.contains("provenance") ? &stored["provenance"] : nullptr;
-  if (!prov || !prov->contains(kDataFingerprintKey)) return;  // made before fingerprints
-  const std::string was = prov->value(kDataFingerprintKey, std::string());
-  if (was != data.fingerprint)
-    std::cout << "warning: this data (fingerprint " << data.fingerprint << ") is not the copy the "
-              << "run started with (" << was << "); its epochs will mix the two\n";
-}
-
 // The refusal when another process of this machine, or one of another machine
 // that beat recently, holds the run.
 StoreError held_elsewhere(const fs::path& dir, const TrialRecord& t, Store& store) {
@@ -124,35 +99,40 @@ StoreError held_elsewhere(const fs::path& dir, const TrialRecord& t, Store& stor
                     " on host " + t.host;
   if (t.host != host_name())
     msg += " (its last heartbeat " + std::to_string(static_cast<long>(store.now() - t.heartbeat_at)) +
-           "s ago; it may be taken over after " + std::to_string(static_cast<int>(kStaleAfter)) +
-           "s without one)";
+           "s ago; it may be taken over after " +
+           std::to_string(static_cast<int>(StudyTiming{}.stale_after_s)) + "s without one)";
   return StoreError(msg + "; wait for it to end, or stop it, then resume");
 }
 
-// Takes the run for this process. A holder of this machine that is gone
-// (kill -9, a crash) gives it up at once; a living one keeps it.
-void take_run(Store& store, const fs::path& dir) {
-  const std::string host = host_name();
-  if (auto t = store.trial(kTrialId); t && t->status == RunStatus::running && t->host == host) {
-    if (process_alive(t->pid)) throw held_elsewhere(dir, *t, store);
-    store.release_orphan(kTrialId, host, t->pid);
-  }
-  if (store.claim_trial({kTrialId}, host, static_cast<std::int64_t>(getpid()), kStaleAfter)) return;
+// A holder of this machine that is gone (kill -9, a crash) gives the run up
+// at once; a living one, or one of another machine that beat recently, keeps
+// it and this process stops in one line, touching nothing.
+void check_not_held(Store& store, const fs::path& dir) {
   const auto t = store.trial(kTrialId);
-  if (t && t->status == RunStatus::running) throw held_elsewhere(dir, *t, store);
-  throw StoreError(dir.string() + ": the run could not be taken (status " +
-                   (t ? to_string(t->status) : std::string("missing")) + "); try again");
+  if (!t || t->status != RunStatus::running) return;
+  if (t->host == host_name()) {
+    if (process_alive(t->pid)) throw held_elsewhere(dir, *t, store);
+    store.release_orphan(kTrialId, t->host, t->pid);
+  } else if (store.now() - t->heartbeat_at < StudyTiming{}.stale_after_s) {
+    throw held_elsewhere(dir, *t, store);
+  }
 }
 
-// For tests: LRTUNE_TEST_HOLD_AT_EPOCH=N stops training for good once epoch
-// N's row is recorded, before its checkpoint is written (a known point to
-// kill -9 the run at, or to find it holding the run). Ctrl-C/SIGTERM end it.
-void hold_if_asked(std::int64_t epoch) {
-  const char* at = std::getenv("LRTUNE_TEST_HOLD_AT_EPOCH");
-  if (!at || std::to_string(epoch) != at) return;
-  std::cout << "holding at epoch " << epoch << " (LRTUNE_TEST_HOLD_AT_EPOCH), process " << getpid()
-            << std::endl;
-  while (!interrupted()) pause();
+// The run's store: a one-trial study whose trial's files lie in the folder
+// itself. nullptr when the run has already finished (nothing to do); a run
+// that failed (a crash of the trainer) is tried again.
+std::unique_ptr<Store> open_run_store(const fs::path& dir, const TrainConfig& cfg) {
+  SqliteOptions options;
+  options.run_folder = true;
+  auto store = open_sqlite_store((dir / "results.sqlite").string(), options);
+  store->add_trial({kTrialId, "train", to_json(cfg), 0, cfg.epochs});
+  if (auto t = store->trial(kTrialId); t && (t->status == RunStatus::done || t->status == RunStatus::diverged)) {
+    std::cout << dir.string() << " already finished (" << to_string(t->status) << "); nothing to do\n";
+    return nullptr;
+  }
+  store->retry_failed({kTrialId});
+  check_not_held(*store, dir);
+  return store;
 }
 
 // The TensorBoard follower of --tensorboard (nullptr without it): one run
@@ -170,88 +150,79 @@ void follow(report::TensorBoardLive* tb, Store& store, Console& console) {
   if (tb) tb->follow(store, [&console](const std::string& line) { console.line(line, false); });
 }
 
-TrainHooks run_hooks(Store& store, const fs::path& dir, Console& console,
-                     report::TensorBoardLive* tb) {
-  TrainHooks hooks;
-  hooks.on_epoch = [&store, dir, tb, &console](const EpochMetrics& m) {
-    store.put_epoch(kTrialId, m);
-    store.heartbeat(kTrialId);
-    write_csv(dir / "metrics.csv", store.epochs(kTrialId));
+// The study worker's options for the run: this process claims and beats it
+// as a study's worker does; each change of its stored epochs is copied to
+// metrics.csv (and TensorBoard), and the trainer's lines go to the console.
+WorkerOptions run_worker_options(Store& store, const fs::path& dir, Console& console,
+                                 report::TensorBoardLive* tb) {
+  WorkerOptions opts;
+  opts.host = host_name();
+  opts.pid = static_cast<std::int64_t>(getpid());
+  opts.stale_after_s = StudyTiming{}.stale_after_s;
+  opts.heartbeat_every_s = StudyTiming{}.heartbeat_every_s;
+  opts.train_log = [&console](const std::string& line, bool transient) { console.line(line, transient); };
+  opts.on_epochs_changed = [&store, dir, tb, &console](const std::string& id) {
+    write_csv(dir / "metrics.csv", store.epochs(id));
     follow(tb, store, console);
-    hold_if_asked(m.epoch);
   };
-  hooks.on_resume = [&store, dir](std::int64_t last) {
-    store.truncate_epochs(kTrialId, last);
-    write_csv(dir / "metrics.csv", store.epochs(kTrialId));
-  };
-  // Polled every step: beats often enough that another machine never takes
-  // over a run that is alive.
-  hooks.should_stop = [&store, last = std::chrono::steady_clock::now()]() mutable {
-    const auto now = std::chrono::steady_clock::now();
-    if (std::chrono::duration<double>(now - last).count() >= kHeartbeatEvery) {
-      store.heartbeat(kTrialId);
-      last = now;
-    }
-    return interrupted();
-  };
-  hooks.on_log = [&console](const std::string& line, bool transient) { console.line(line, transient); };
-  return hooks;
+  return opts;
 }
 
-// The run's store with its one trial, taken by this process; nullptr when
-// the run has already finished (nothing to do).
-std::unique_ptr<Store> open_run_store(const fs::path& dir, const TrainConfig& cfg) {
-  auto store = open_sqlite_store((dir / "results.sqlite").string());
-  store->add_trial({kTrialId, "train", to_json(cfg), 0, cfg.epochs});
-  if (auto t = store->trial(kTrialId); t && (t->status == RunStatus::done || t->status == RunStatus::diverged)) {
-    std::cout << dir.string() << " already finished (" << to_string(t->status) << "); nothing to do\n";
-    return nullptr;
-  }
-  take_run(*store, dir);
-  return store;
+// Epochs 1, 2, ... the store holds without a gap.
+std::int64_t epochs_stored(Store& store) {
+  std::int64_t n = 0;
+  for (const auto& m : store.epochs(kTrialId))
+    if (m.epoch == n + 1) ++n;
+  return n;
 }
 
-// Before a resume trains: a damaged checkpoint is refused in one line (the
-// run is given back, untouched); epochs it covers that the database lost are
-// restored from metrics.csv, or the run starts over (cli/run_recovery.h).
-void check_resumable(Store& store, const fs::path& dir) {
-  try {
-    reconcile_run(store, kTrialId, dir, [](const std::string& line) { std::cout << line << "\n"; });
-  } catch (const Error&) {
-    store.release_trial(kTrialId);
-    throw;
-  }
-}
-
-// Trains the taken run to its end or a stop; the exit code.
-int train_run(Store& store, const fs::path& dir, const TrainConfig& cfg, const Cifar10& data,
-              Console& console, report::TensorBoardLive* tb, std::int64_t& epochs_done) {
+// Trains the run through the study worker, to its end or a stop; the exit
+// code. What stopped the trainer (a full disk, a damaged file) is rethrown:
+// the run keeps its last checkpoint and rows for --resume.
+int train_run(Store& store, TorchPackRunner& runner, const fs::path& dir, Console& console,
+              report::TensorBoardLive* tb) {
   install_interrupt_handlers();
-  RunOutcome out;
-  try {
-    out = run_training(cfg, data, (dir / "checkpoint.pt").string(), run_hooks(store, dir, console, tb));
-  } catch (const Error&) {
-    // A full disk, a damaged file: the run is not left `running`; its last
-    // checkpoint and rows stay for --resume.
-    try {
-      store.release_trial(kTrialId);
-    } catch (const Error&) {
-      // the database may be what failed; a later resume takes the run back
-    }
-    throw;
+  GridSource source({kTrialId});
+  const WorkerSummary s = run_worker(store, runner, source, run_worker_options(store, dir, console, tb),
+                                     [] { return interrupted(); });
+  if (s.error) std::rethrow_exception(s.error);
+  if (s.lost)
+    throw StoreError(dir.string() + ": another process took the run over while this one's "
+                     "heartbeat was stale; it goes on there");
+  const auto t = store.trial(kTrialId);
+  const std::int64_t epochs = epochs_stored(store);
+  if (t && (t->status == RunStatus::done || t->status == RunStatus::diverged)) {
+    follow(tb, store, console);  // the session's end
+    std::cout << to_string(t->status) << " after " << epochs << " epochs; results in "
+              << dir.string() << "/ (metrics.csv, results.sqlite)\n";
+    return 0;
   }
-  epochs_done = out.epochs_completed;
-  if (out.status == RunStatus::running) {
-    store.release_trial(kTrialId);
-    std::cout << "stopped after epoch " << out.epochs_completed << "; continue with: lrtune train --resume "
+  if (s.stopped) {
+    std::cout << "stopped after epoch " << epochs << "; continue with: lrtune train --resume "
               << dir.string() << "\n";
     return 130;
   }
-  store.finish_trial(kTrialId, out.status, out.message);
-  follow(tb, store, console);  // the session's end
-  std::cout << to_string(out.status) << " after " << out.epochs_completed << " epochs; results in "
-            << dir.string() << "/ (metrics.csv, results.sqlite)\n";
-  return 0;
+  if (t && t->status == RunStatus::running) throw held_elsewhere(dir, *t, store);
+  throw StoreError(dir.string() + ": the run could not be taken (status " +
+                   (t ? to_string(t->status) : std::string("missing")) + "); try again");
+}
+
+// The runner of the run's one trial: the resolved run's threads, device and
+// data (on resume they may differ from the stored configuration's).
+TorchRunnerOptions runner_options(const TrainConfig& cfg) {
+  TorchRunnerOptions opts;
+  opts.threads = cfg.threads;
+  opts.device = cfg.device;
+  opts.data = resolve_data_dir(cfg.data);
+  return opts;
+}
+
+void print_header(const fs::path& dir, const TrainConfig& cfg, int threads) {
+  std::cout << version_line() << "\nrun directory: " << dir.string() << "\ndevice "
+            << resolve_device(cfg.device) << ", " << threads
+            << (cfg.threads == 0 && threads > 1 ? " threads (fewer while fewer train faster)"
+                                                : " threads")
+            << "\nconfiguration:\n" << describe_config(cfg);
 }
 
 int run_train(const TrainArgs& a) {
@@ -264,19 +235,19 @@ int run_train(const TrainArgs& a) {
   if (!resuming && fs::exists(dir / "config.json"))
     throw ConfigError(dir.string() + " already holds a run; continue it with --resume " +
                       dir.string() + " or choose another --out");
-  // A run to resume is taken first: one that has finished, or that a living
-  // process holds, stops here with one line.
+  // A run to resume is looked at first: one that has finished, or that a
+  // living process holds, stops here with one line.
   std::unique_ptr<Store> store;
   if (resuming) {
     if (!(store = open_run_store(dir, cfg))) return 0;
-    check_resumable(*store, dir);
+    restore_from_csv(*store, kTrialId, dir, [](const std::string& line) { std::cout << line << "\n"; });
   }
 
   // Everything that can fail on bad input happens before the directory exists.
-  const std::string device = resolve_device(cfg.device);
-  const int threads = apply_threads(cfg.threads);
-  const std::string data_dir = resolve_data_dir(cfg.data);
-  const Cifar10 data = load_data_with_warnings(data_dir);
+  const TorchRunnerOptions options = runner_options(cfg);
+  TorchPackRunner runner(options);
+  const Cifar10& data = runner.prepare(to_json(cfg));
+  for (const auto& w : data.warnings) std::cout << "warning: " << w << "\n";
   const auto tb = live_tensorboard(a, dir);
   Console console;
   set_thread_change_log([&console](const std::string& line) { console.line(line, false); });
@@ -284,30 +255,23 @@ int run_train(const TrainArgs& a) {
     ~LogScope() { set_thread_change_log(nullptr); }
   } log_scope;
   console.line("CIFAR-10: " + std::to_string(data.train.size()) + " training + " +
-                   std::to_string(data.test.size()) + " test images from " + data_dir, false);
+                   std::to_string(data.test.size()) + " test images from " + options.data,
+               false);
 
   std::error_code ec;
   const bool created = !fs::exists(dir);
   fs::create_directories(dir, ec);
   if (ec) throw StoreError(dir.string() + ": cannot create: " + ec.message());
-  std::int64_t epochs_done = 0;
   try {
     if (!resuming) {
       write_text_atomically(dir / "config.json",
-                            json{{"config", to_json(cfg)}, {"id", to_json(cfg, true).dump()},
-                                 {"provenance", provenance(cfg, device, threads, data)}}
-                                    .dump(2) + "\n");
-      if (!(store = open_run_store(dir, cfg))) return 0;
+                            json{{"config", to_json(cfg)}, {"id", to_json(cfg, true).dump()}}.dump(2) + "\n");
+      store = open_run_store(dir, cfg);
     }
-    std::cout << version_line() << "\nrun directory: " << dir.string() << "\ndevice " << device
-              << ", " << threads
-              << (cfg.threads == 0 && threads > 1 ? " threads (fewer while fewer train faster)"
-                                                  : " threads")
-              << "\nconfiguration:\n" << describe_config(cfg);
-    if (resuming) warn_if_other_data(dir, data);
-    return train_run(*store, dir, cfg, data, console, tb.get(), epochs_done);
+    print_header(dir, cfg, runner.threads());
+    return train_run(*store, runner, dir, console, tb.get());
   } catch (...) {
-    if (created && !resuming && epochs_done == 0 && !fs::exists(dir / "checkpoint.pt"))
+    if (created && !resuming && !fs::exists(dir / "checkpoint.pt"))
       fs::remove_all(dir, ec);  // nothing worth keeping: leave no half-made run behind
     throw;
   }

@@ -257,7 +257,8 @@ class SqliteStore final : public Store {
   }
 
   std::string trial_dir(const std::string& id) override {
-    return (fs::path(db_.path()).parent_path() / "trials" / id).string();
+    const fs::path here = fs::path(db_.path()).parent_path();
+    return (options_.run_folder ? here : here / "trials" / id).string();
   }
   void save_checkpoint(const std::string&, const std::string&) override {}
   bool fetch_checkpoint(const std::string&, const std::string& local_file) override {

@@ -154,6 +154,9 @@ struct SqliteOptions {
   // The clock leases are judged by; empty = SQLite's own (the database
   // machine's). Tests inject a manual clock.
   std::function<double()> clock;
+  // A run folder (`lrtune train`): its one trial's files (checkpoint.pt,
+  // config.json) lie beside the database, not under trials/<id>/.
+  bool run_folder = false;
 };
 
 // SQLite in WAL mode with a busy timeout; creates the file and schema if

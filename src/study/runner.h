@@ -32,8 +32,9 @@ struct TrialContext {
   std::function<bool(const std::string& file)> fetch_checkpoint;
   // Polled between steps: stop, keeping the last completed epoch.
   std::function<bool()> should_stop;
-  // Lines worth showing (epoch summaries); the worker prefixes the label.
-  std::function<void(const std::string& line)> on_log;
+  // The trainer's lines: epoch summaries, set-aside checkpoints and, with
+  // `transient`, progress within an epoch (a terminal redraws it in place).
+  std::function<void(const std::string& line, bool transient)> on_log;
   // Provenance of this run (versions, device, threads), kept with the trial.
   std::function<void(const nlohmann::json& info)> on_info;
 };

@@ -17,8 +17,9 @@ int default_pack_size(const std::string& device) {
 TorchPackRunner::TorchPackRunner(TorchRunnerOptions opts, std::string precision)
     : opts_(std::move(opts)), precision_(std::move(precision)) {}
 
-void TorchPackRunner::prepare(const nlohmann::json& first_config) {
+const Cifar10& TorchPackRunner::prepare(const nlohmann::json& first_config) {
   threads_used_ = prepare_worker(opts_, first_config, data_);
+  return data_.current();
 }
 
 std::string TorchPackRunner::pack_key(const TrialRecord& trial) {
@@ -72,7 +73,7 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
     return contexts[k].should_stop && contexts[k].should_stop();
   };
   hooks.on_log = [&](std::size_t k, const std::string& line, bool transient) {
-    if (!transient && contexts[k].on_log) contexts[k].on_log(line);
+    if (contexts[k].on_log) contexts[k].on_log(line, transient);
   };
   PackOptions options;
   options.precision = precision_;

@@ -22,8 +22,10 @@ class TorchPackRunner final : public PackTrialRunner {
  public:
   // `precision`: fp32 or bf16 (CUDA packs only; recorded in each trial's provenance).
   TorchPackRunner(TorchRunnerOptions opts, std::string precision = "fp32");
-  // Sets the thread count and loads the data the first trial would use.
-  void prepare(const nlohmann::json& first_config);
+  // Sets the thread count and loads the data the first trial would use;
+  // returns that data (its warnings are the caller's to show).
+  const Cifar10& prepare(const nlohmann::json& first_config);
+  int threads() const { return threads_used_; }
   std::string pack_key(const TrialRecord& trial) override;
   std::vector<TrialResult> run(const std::vector<TrialRecord>& trials,
                                const std::vector<TrialContext>& contexts) override;

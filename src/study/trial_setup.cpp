@@ -2,7 +2,9 @@
 // configuration, folder and provenance, and its trainer hooks.
 #include "study/trial_setup.h"
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "core/errors.h"
 #include "core/files.h"
@@ -42,13 +44,17 @@ TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opt
 
 namespace {
 
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 // Renames `file` to file + suffix (kept, never deleted) and says why in one line.
 void set_aside(const std::string& file, const std::string& suffix, const std::string& why,
                const TrialContext& ctx) {
   std::error_code ec;
   fs::rename(file, file + suffix, ec);
   if (ec) throw StoreError(file + ": cannot set it aside: " + ec.message());
-  if (ctx.on_log) ctx.on_log(why + "; set aside as " + file + suffix + ", redoing the trial from its first epoch");
+  if (ctx.on_log) ctx.on_log(why + "; set aside as " + file + suffix + ", starting again from the first epoch", false);
 }
 
 // A checkpoint the trial cannot resume from goes aside: a damaged one, or
@@ -71,6 +77,36 @@ void vet_checkpoint(const std::string& file, const TrialContext& ctx) {
               ctx);
 }
 
+// The folder's config.json as it is, or an empty object (none yet, or unreadable).
+nlohmann::json read_folder_config(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? j : nlohmann::json::object();
+}
+
+// config.json: made with the trial's id and label, its configuration and
+// provenance refreshed at each start (keys it does not own are kept: a run
+// folder's "id" is its identity). The first start's time stays; a copy of the
+// data other than the one the trial started with is worth one line.
+void write_folder_config(const TrialRecord& trial, const TrialContext& ctx, const TrainConfig& cfg,
+                         nlohmann::json& info) {
+  const fs::path file = fs::path(ctx.trial_dir) / "config.json";
+  nlohmann::json folder = read_folder_config(file);
+  if (folder.empty()) folder = {{"id", trial.spec.id}, {"label", trial.spec.label}};
+  const nlohmann::json was = folder.value("provenance", nlohmann::json::object());
+  info["started_at"] = was.is_object() && was.contains("started_at") ? was["started_at"]
+                                                                      : nlohmann::json(unix_now());
+  const std::string print = was.is_object() ? was.value(kDataFingerprintKey, std::string()) : "";
+  const std::string now = info.value(kDataFingerprintKey, std::string());
+  if (!print.empty() && print != now && ctx.on_log)
+    ctx.on_log("warning: this data (fingerprint " + now + ") is not the copy the run started "
+               "with (" + print + "); its epochs will mix the two", false);
+  folder["config"] = to_json(cfg);
+  folder["provenance"] = info;
+  write_text_atomically(file, folder.dump(2) + "\n");
+}
+
 }  // namespace
 
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
@@ -79,12 +115,8 @@ std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
   std::error_code ec;
   fs::create_directories(ctx.trial_dir, ec);
   if (ec) throw StoreError(ctx.trial_dir + ": cannot create: " + ec.message());
+  write_folder_config(trial, ctx, cfg, info);
   if (ctx.on_info) ctx.on_info(info);
-  write_text_atomically(fs::path(ctx.trial_dir) / "config.json",
-                        nlohmann::json{{"id", trial.spec.id}, {"label", trial.spec.label},
-                                       {"config", to_json(cfg)}, {"provenance", info}}
-                                .dump(2) +
-                            "\n");
   std::string checkpoint = (fs::path(ctx.trial_dir) / "checkpoint.pt").string();
   // The store's checkpoint first: on a store shared by hosts, a file left here
   // by a run that lost the trial to another host may be older, or newer than
@@ -102,10 +134,7 @@ TrainHooks train_hooks(const TrialContext& ctx) {
   hooks.on_resume = ctx.on_resume;
   hooks.should_stop = ctx.should_stop;
   hooks.on_checkpoint = ctx.on_checkpoint;
-  if (ctx.on_log)
-    hooks.on_log = [log = ctx.on_log](const std::string& line, bool transient) {
-      if (!transient) log(line);
-    };
+  hooks.on_log = ctx.on_log;
   return hooks;
 }
 

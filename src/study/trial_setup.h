@@ -26,6 +26,8 @@ struct TorchRunnerOptions {
 class DataCache {
  public:
   const Cifar10& get(const std::string& dir);
+  // The set the last get() returned (one must have been made).
+  const Cifar10& current() const { return *data_; }
 
  private:
   std::string dir_;
@@ -42,7 +44,10 @@ int prepare_worker(const TorchRunnerOptions& opts, const nlohmann::json& first_c
 TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opts);
 
 // Creates the trial's folder, reports `info` (with the fingerprint of `data`,
-// the copy the trial trains on, added) to the context and writes config.json.
+// the copy the trial trains on, and the first start's time added) to the
+// context and writes config.json: made with the trial's id and label, its
+// "config" and "provenance" refreshed at each start, other keys kept; one line
+// when `data` is not the copy the trial started with.
 // Returns the checkpoint path; when there is no checkpoint yet the context is
 // told the run starts from scratch (rows a lost checkpoint can no longer vouch
 // for are dropped). A damaged checkpoint is renamed checkpoint.pt.damaged, one

@@ -151,11 +151,14 @@ class PackRun {
         if (results.size() != pack_.size()) throw Error("pack runner returned a wrong result count");
       } catch (const NoSpaceError& e) {
         no_space_ = e.what();  // not the trials' fault: they go back to pending
+        summary.error = std::current_exception();
       } catch (const StoreUnavailableError& e) {
         unavailable_ = e.what();  // nor this: they wait to be taken over
+        summary.error = std::current_exception();
       } catch (const std::exception& e) {
         error = e.what();
         if (error.empty()) error = "unknown error";
+        summary.error = std::current_exception();
       }
       for (std::size_t i = 0; i < pack_.size(); ++i)
         lost[i] = beat.lost(i) || !store_.holds(ids_[i]);
@@ -166,6 +169,10 @@ class PackRun {
  private:
   void log(const std::string& line) const {
     if (opts_.log) opts_.log(line);
+  }
+
+  void epochs_changed(const std::string& id) const {
+    if (opts_.on_epochs_changed) opts_.on_epochs_changed(id);
   }
 
   void announce() const {
@@ -187,16 +194,23 @@ class PackRun {
       };
       ctx.on_epoch = [this, &store, id, i](const EpochMetrics& m) {
         store.put_epoch(id, m);
+        epochs_changed(id);
         if (prune_now(id, m.epoch)) pruned_at_[i] = m.epoch;
       };
-      ctx.on_resume = [&store, id](std::int64_t last) { store.truncate_epochs(id, last); };
+      ctx.on_resume = [this, &store, id](std::int64_t last) {
+        store.truncate_epochs(id, last);
+        epochs_changed(id);
+      };
       ctx.stored_epochs = [&store, id] {
         std::int64_t n = 0;
         for (const auto& m : store.epochs(id))
           if (m.epoch == n + 1) ++n;
         return n;
       };
-      ctx.on_log = [this, tag = tags_[i]](const std::string& line) { log(tag + line); };
+      ctx.on_log = [this, tag = tags_[i]](const std::string& line, bool transient) {
+        if (opts_.train_log) opts_.train_log(line, transient);
+        else if (!transient) log(tag + line);
+      };
       ctx.on_info = [&store, id](const nlohmann::json& info) { store.set_trial_info(id, info); };
     }
     return contexts;

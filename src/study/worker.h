@@ -4,6 +4,7 @@
 // has nothing left or a stop is requested.
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct WorkerOptions {
   // hosts, where no scheduler takes a dead worker's trial back.
   bool wait_for_running = false;
   std::function<void(const std::string&)> log;  // nullptr = silent
+  // The trainers' lines (TrialContext::on_log), transient ones included.
+  // nullptr: the others go to `log`, each prefixed with its trial's label.
+  std::function<void(const std::string& line, bool transient)> train_log;
+  // After the epochs stored for trial `id` changed (a row put, later rows
+  // dropped on resume): followers of the store (a CSV copy) catch up.
+  std::function<void(const std::string& id)> on_epochs_changed;
 };
 
 struct WorkerSummary {
@@ -37,6 +44,9 @@ struct WorkerSummary {
   // The store stayed out of reach: it stopped, its trials left to be taken
   // over once their heartbeats are stale.
   bool store_unavailable = false;
+  // What ended the last trial that failed, or stopped the worker for a full
+  // disk or an unreachable store, as it was thrown (null when nothing did).
+  std::exception_ptr error;
 };
 
 // Info key set on the trials of a pack whose worker died: each runs alone

@@ -1,5 +1,5 @@
 // What the recovery tests share: tiny runs and studies through the binary, a
-// run killed at a known epoch, and the store's epochs read back.
+// run killed mid-run, and the store's epochs read back.
 #pragma once
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,7 +11,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/metrics.h"
 #include "store/store.h"
+#include "train/checkpoint.h"
 #include "support/background_run.h"
 #include "support/test_support.h"
 
@@ -43,13 +45,37 @@ inline void remove_database(const fs::path& dir) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(dir / ("results.sqlite" + std::string(suffix)));
 }
 
+// The epoch of the run's checkpoint (0: none), with a row for the epoch after
+// it recorded (train loss 99, as no run gives) in results.sqlite and
+// metrics.csv: the state a kill between a row and its checkpoint leaves.
+inline std::int64_t record_row_ahead(const fs::path& dir) {
+  const fs::path checkpoint = dir / "checkpoint.pt";
+  const std::int64_t done = fs::exists(checkpoint) ? checkpoint_epoch(checkpoint.string()) : 0;
+  auto store = open_sqlite_store((dir / "results.sqlite").string());
+  std::vector<EpochMetrics> rows = store->epochs("run");
+  EXPECT_GE(rows.size(), static_cast<std::size_t>(done));
+  EXPECT_LE(rows.size(), static_cast<std::size_t>(done + 1));
+  if (rows.empty()) return done;
+  EpochMetrics ahead = rows.back();
+  ahead.epoch = done + 1;
+  ahead.train_loss = 99;
+  store->put_epoch("run", ahead);
+  std::string csv;
+  for (const auto& c : epoch_csv_columns()) csv += (csv.empty() ? "" : ",") + c;
+  csv += "\n";
+  for (const auto& m : store->epochs("run")) csv += epoch_csv_row(m) + "\n";
+  std::ofstream(dir / "metrics.csv", std::ios::trunc) << csv;
+  return done;
+}
+
 struct RecoveryFixture : ::testing::Test {
   TempDir tmp;
   fs::path data = tmp.path() / "cifar", out = tmp.path() / "out";
   void SetUp() override { write_tiny_cifar(data, 60, 100); }
-  std::string train_flags() const {
+  std::string train_flags(int epochs = 3) const {
     return "--data " + data.string() +
-           " --val-size 50 --batch-size 25 --threads 1 --device cpu --lr 0.02 --epochs 3";
+           " --val-size 50 --batch-size 25 --threads 1 --device cpu --lr 0.02 --epochs " +
+           std::to_string(epochs);
   }
   // A study of `trials` learning rates, 3 epochs each.
   std::string study_command(const fs::path& dir, const std::string& lrs = "0.01, 0.02") {
@@ -59,12 +85,15 @@ struct RecoveryFixture : ::testing::Test {
     return lrtune("study run " + file.string() + " --data " + data.string() +
                   " --jobs 1 --threads-per-job 1 --out " + dir.string());
   }
-  // Killed with epoch 3's row recorded and the checkpoint of epoch 2 on disk.
-  void train_and_kill_at_epoch_3(const fs::path& dir) {
-    Background run("train " + train_flags() + " --out " + dir.string(), 3);
-    ASSERT_TRUE(run.wait_until_held()) << run.output();
+  // Killed (kill -9) once `rows` epochs are stored, then left in the state
+  // a kill between an epoch's row and its checkpoint leaves, made certain:
+  // checkpoint.pt after epoch C, and a row for epoch C + 1 in results.sqlite
+  // and metrics.csv that no run gives (train loss 99). Returns C (>= rows - 1).
+  std::int64_t train_and_kill(const fs::path& dir, int rows, int epochs = 5) {
+    Background run("train " + train_flags(epochs) + " --out " + dir.string());
+    EXPECT_TRUE(run.wait_for_lines(dir / "metrics.csv", rows + 1u)) << run.output();
     run.kill_hard();
-    ASSERT_EQ(lines_of(dir / "metrics.csv").size(), 4u);
+    return record_row_ahead(dir);
   }
 };
 

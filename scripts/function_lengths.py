@@ -54,7 +54,8 @@ def functions(path):
             line += 1
         elif c in ';{}':
             if c == '{':
-                header = text[header_start:i]
+                # Preprocessor lines (#if with parentheses) are not part of it.
+                header = re.sub(r'(?m)^\s*#.*$', '', text[header_start:i])
                 in_function = 'function' in (k for k, _, _ in stack)
                 initialiser = re.search(r'=\s*$', header) and 'operator' not in header
                 is_function = (not in_function and '(' in header and

@@ -35,6 +35,7 @@ struct Options {
   std::vector<std::string> devices;
   std::vector<std::int64_t> batches = {64, 128, 256};
   std::vector<std::string> modes = {"steps", "epoch"};
+  std::vector<std::string> precisions = {"fp32"};
   std::int64_t eval_batch = 250;
   int repeats = 3;
   std::int64_t steps = 0, eval_batches = 0;
@@ -135,6 +136,11 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batches, "training batch sizes")->delimiter(',')->capture_default_str();
   app.add_option("--mode", o.modes, "steps (pre-made tensors) and/or epoch (run_training)")
       ->delimiter(',')->capture_default_str();
+  app.add_option("--precision", o.precisions,
+                 "fp32 and/or bf16 (bf16 autocast on both sides), interleaved per batch size")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   app.add_option("--eval-batch", o.eval_batch, "evaluation batch size")->capture_default_str();
   app.add_option("--repeats", o.repeats, "timed repeats per row (median reported)")
       ->capture_default_str();
@@ -203,10 +209,11 @@ int main(int argc, char** argv) {
     report.load_before = load_average();
     for (const auto& device : o.devices)
       for (auto b : o.batches)
-        for (const auto& mode : o.modes) {
-          Work w{device, b, o.eval_batch, o.steps, o.eval_batches, o.clock};
-          report.rows.push_back(measure_row(mode, w, &data, scratch, py.get(), o.repeats));
-        }
+        for (const auto& mode : o.modes)
+          for (const auto& precision : o.precisions) {
+            Work w{device, b, o.eval_batch, o.steps, o.eval_batches, o.clock, precision};
+            report.rows.push_back(measure_row(mode, w, &data, scratch, py.get(), o.repeats));
+          }
     report.load_after = load_average();
     fs::remove_all(scratch);
 

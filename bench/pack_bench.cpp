@@ -58,6 +58,7 @@ Row time_pack(const Args& a, const Cifar10& data, int K, const std::string& prec
   std::vector<std::string> paths;
   for (int k = 0; k < K; ++k) {
     configs.push_back(config_for(a, k));
+    configs.back().precision = precision;
     paths.push_back(dir + "/pack" + std::to_string(K) + "-" + precision + "-" + std::to_string(k));
     std::remove(paths.back().c_str());
   }
@@ -65,7 +66,6 @@ Row time_pack(const Args& a, const Cifar10& data, int K, const std::string& prec
   PackHooks hooks;
   hooks.on_epoch = [&](std::size_t k, const EpochMetrics& m) { last[k] = m; };
   PackOptions options;
-  options.precision = precision;
   Stopwatch wall;
   run_pack(configs, data, paths, hooks, options);
   Row r{"pack", K, precision};

@@ -66,7 +66,7 @@ Timing PythonWorker::run(const std::string& mode, const Work& work) {
                       {"batch", work.batch},   {"eval_batch", work.eval_batch},
                       {"train_images", work.train_images()},
                       {"eval_images", work.eval_images()},
-                      {"clock", work.clock}};
+                      {"clock", work.clock},   {"precision", work.precision}};
   const auto a = nlohmann::json::parse(request(q.dump()));
   if (a.contains("error")) throw std::runtime_error("Python reference: " + a["error"].get<std::string>());
   Timing t;

@@ -40,11 +40,17 @@ double speed_ratio(const RowResult& r, const Metric& f, bool higher_is_faster) {
   return median(v);
 }
 
+// "epoch", or "epoch bf16" for a row in bf16.
+std::string mode_label(const RowResult& r) {
+  return r.work.precision == "fp32" ? r.mode : r.mode + " " + r.work.precision;
+}
+
 // lrtune's epoch time over its floor (steps) time for the same device and batch.
 double over_floor(const Report& rep, const RowResult& r) {
   if (r.mode != "epoch") return 0;
   for (const auto& s : rep.rows)
-    if (s.mode == "steps" && s.work.device == r.work.device && s.work.batch == r.work.batch)
+    if (s.mode == "steps" && s.work.device == r.work.device && s.work.batch == r.work.batch &&
+        s.work.precision == r.work.precision)
       return med(r.cpp, kEpoch) / med(s.cpp, kEpoch);
   return 0;
 }
@@ -109,7 +115,7 @@ void write_markdown(std::ostream& out, const Report& rep) {
   for (const auto& r : rep.rows) {
     const double es = med(r.cpp, kEpoch);
     const double gf = epoch_gflops(es);
-    out << "| " << r.work.device << " | " << r.work.batch << " | " << r.mode << " | "
+    out << "| " << r.work.device << " | " << r.work.batch << " | " << mode_label(r) << " | "
         << fmt("%.0f", med(r.cpp, kTrain)) << " | " << fmt("%.0f", med(r.cpp, kEval)) << " | "
         << fmt("%.1f", es) << " (" << fmt("%.1f", lo(r.cpp, kEpoch)) << "–"
         << fmt("%.1f", hi(r.cpp, kEpoch)) << ") | " << fmt("%.1f", gf) << " | "
@@ -134,7 +140,7 @@ void write_csv(std::ostream& out, const Report& rep) {
         const Timing& t = ts[i];
         char buf[512];
         std::snprintf(buf, sizeof buf, "%s,%lld,%s,%s,%zu,%.0f,%.4f,%.0f,%.4f,%.4f,%.1f,%.1f,%.3f,%.3f,%.1f,%s\n",
-                      r.work.device.c_str(), static_cast<long long>(r.work.batch), r.mode.c_str(),
+                      r.work.device.c_str(), static_cast<long long>(r.work.batch), mode_label(r).c_str(),
                       impl == 0 ? "lrtune" : "pytorch", i + 1, t.train_images, t.train_s,
                       t.eval_images, t.eval_s, t.other_s, t.train_ips(), t.eval_ips(), t.epoch_s(),
                       t.faults / (t.train_images + t.eval_images), usable_peak(rep),

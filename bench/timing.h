@@ -36,6 +36,9 @@ struct Work {
   // not inflate, but which only means elapsed time with one thread (more
   // threads add up, spin-waiting included).
   std::string clock = "wall";
+  // fp32, or bf16: forward passes under bf16 autocast (lrtune's `precision`,
+  // PyTorch's torch.autocast), weights, optimizer and loss in fp32.
+  std::string precision = "fp32";
   std::int64_t train_images() const;
   std::int64_t eval_images() const;
 };

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "core/config.h"
+#include "model/autocast.h"
 #include "train/trainer.h"
 
 namespace lrtune::bench {
@@ -73,6 +74,7 @@ StepsBench::StepsBench(const Work& work) : work_(work), device_(work.device) {
 Timing StepsBench::run() {
   Timing t;
   const std::int64_t steps = (work_.train_images() + work_.batch - 1) / work_.batch;
+  const bool bf16 = work_.precision == "bf16";
   model_->train();
   sync(device_);
   const double faults = minor_faults();
@@ -80,7 +82,12 @@ Timing StepsBench::run() {
   for (std::int64_t s = 0; s < steps; ++s) {
     const auto k = static_cast<std::size_t>(s % kPremadeBatches);
     opt_->zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(model_->forward(train_x_[k]), train_y_[k]);
+    torch::Tensor logits;
+    {
+      const Bf16Autocast autocast(device_, bf16);
+      logits = model_->forward(train_x_[k]);
+    }
+    auto loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat32), train_y_[k]);
     loss.backward();
     opt_->step();
   }
@@ -93,6 +100,7 @@ Timing StepsBench::run() {
   start = now(work_.clock);
   {
     torch::NoGradGuard no_grad;
+    const Bf16Autocast autocast(device_, bf16);
     for (std::int64_t b = 0; b < batches; ++b)
       model_->forward(eval_x_[static_cast<std::size_t>(b % kPremadeBatches)]);
   }
@@ -138,6 +146,7 @@ Timing EpochBench::run() {
   cfg.val_size = val_size_;
   cfg.train_subset = work_.train_images();
   cfg.device = work_.device;
+  cfg.precision = work_.precision;
   std::filesystem::remove(checkpoint_);  // a fresh run, never a resume
 
   // The trainer times its epoch on the wall clock (EpochMetrics); on the CPU

@@ -83,11 +83,18 @@ def premade(n, device):
     return x.contiguous(memory_format=torch.channels_last) if device.type == "cpu" else x
 
 
+def autocast(device, precision):
+    """bf16: torch.autocast's lists (convolutions and matrix products in bf16);
+    fp32: nothing. The loss is taken in fp32 outside it, as lrtune does."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
 class Steps:
     """The floor: pre-made tensors, no data path, no metrics."""
 
-    def __init__(self, device, batch, eval_batch):
+    def __init__(self, device, batch, eval_batch, precision="fp32"):
         self.device, self.batch, self.eval_batch = device, batch, eval_batch
+        self.precision = precision
         self.model, self.opt = make_model(device)
         self.xs = [premade(batch, device) for _ in range(PREMADE_BATCHES)]
         self.ys = [torch.randint(10, (batch,)).to(device) for _ in range(PREMADE_BATCHES)]
@@ -102,14 +109,16 @@ class Steps:
         for s in range(steps):
             k = s % PREMADE_BATCHES
             self.opt.zero_grad(set_to_none=False)  # as LibTorch 1.13's C++ zero_grad()
-            F.cross_entropy(self.model(self.xs[k]), self.ys[k]).backward()
+            with autocast(self.device, self.precision):
+                logits = self.model(self.xs[k])
+            F.cross_entropy(logits.float(), self.ys[k]).backward()
             self.opt.step()
         sync(self.device)
         train_s = clock() - t0
         batches = -(-eval_images // self.eval_batch)
         self.model.eval()
         t0 = clock()
-        with torch.no_grad():
+        with torch.no_grad(), autocast(self.device, self.precision):
             for b in range(batches):
                 self.model(self.ex[b % PREMADE_BATCHES])
         sync(self.device)
@@ -140,8 +149,9 @@ def generated_cifar():
 class Epoch:
     """One real epoch from uint8 images: augmentation, training, evaluation."""
 
-    def __init__(self, device, batch, eval_batch, data, train_images, eval_images):
+    def __init__(self, device, batch, eval_batch, data, train_images, eval_images, precision="fp32"):
         self.device, self.batch, self.eval_batch = device, batch, eval_batch
+        self.precision = precision
         self.model, self.opt = make_model(device)
         tr, trl, te, tel = data
         val = max(10, eval_images // 3 // 10 * 10)
@@ -189,7 +199,9 @@ class Epoch:
             x = self.augmented(idx).to(dev, non_blocking=True)
             y = self.train_labels[idx].to(dev, non_blocking=True)
             self.opt.zero_grad(set_to_none=False)
-            logits = self.model(x)
+            with autocast(dev, self.precision):
+                logits = self.model(x)
+            logits = logits.float()
             loss = F.cross_entropy(logits, y)
             loss.backward()
             self.opt.step()
@@ -208,7 +220,9 @@ class Epoch:
                 for b in range(0, labels.numel(), self.eval_batch):
                     x = self.normalise(images_u8[b:b + self.eval_batch]).to(dev, non_blocking=True)
                     y = labels[b:b + self.eval_batch].to(dev, non_blocking=True)
-                    logits = self.model(x)
+                    with autocast(dev, self.precision):
+                        logits = self.model(x)
+                    logits = logits.float()
                     e_loss += F.cross_entropy(logits, y).double() * y.numel()
                     e_correct += (logits.argmax(1) == y).sum()
                 e_loss.item(), e_correct.item()
@@ -238,15 +252,16 @@ class Reference:
         device = torch.device(q.get("device", "cpu"))
         # "cpu": process CPU time, as the C++ side's --clock cpu.
         clock = time.process_time if q.get("clock") == "cpu" else time.perf_counter
+        precision = q.get("precision", "fp32")
         if q["cmd"] == "steps":
-            key = (str(device), q["batch"], q["eval_batch"])
+            key = (str(device), q["batch"], q["eval_batch"], precision)
             if key not in self._steps:
-                self._steps = {key: Steps(device, q["batch"], q["eval_batch"])}
+                self._steps = {key: Steps(device, q["batch"], q["eval_batch"], precision)}
             return self._steps[key].run(q["train_images"], q["eval_images"], clock)
         if q["cmd"] == "epoch":
             t0 = clock()
             epoch = Epoch(device, q["batch"], q["eval_batch"], self.data(),
-                          q["train_images"], q["eval_images"])
+                          q["train_images"], q["eval_images"], precision)
             r = epoch.run(clock)
             r["other_s"] = clock() - t0 - r["train_s"] - r["eval_s"]
             return r
@@ -285,6 +300,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", default="64,128,256", help="training batch sizes")
     p.add_argument("--eval-batch", type=int, default=250)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16: torch.autocast")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--steps", type=int, default=0, help="training steps per repeat (0 = full epoch)")
     p.add_argument("--batches", type=int, default=0, help="evaluation batches per repeat (0 = 15,000 images)")
@@ -306,7 +322,7 @@ def main():
         evals = args.batches * args.eval_batch if args.batches else FULL_EVAL
         for mode in ("steps", "epoch"):
             q = dict(cmd=mode, device=args.device, batch=b, eval_batch=args.eval_batch,
-                     train_images=train, eval_images=evals, clock=args.clock)
+                     train_images=train, eval_images=evals, clock=args.clock, precision=args.precision)
             ref.handle(dict(q, train_images=min(train, 3 * b), eval_images=args.eval_batch))  # warm-up
             runs = [ref.handle(q) for _ in range(args.repeats)]
             tr = statistics.median(r["train_images"] / r["train_s"] for r in runs)

@@ -8,28 +8,11 @@
 #include "study/expand.h"
 #include "store/postgres_store.h"
 #include "study/study_run.h"
+#include "model/autocast.h"
 #include "train/trainer.h"
 
 namespace lrtune::cli {
-namespace {
 
-// Throws at the first of `trials` that would train on the CPU, where bf16 is ignored.
-void refuse_bf16_on_cpu(const std::string& device_flag, const std::vector<TrialSpec>& trials) {
-  for (const auto& t : trials) {
-    const std::string asked =
-        device_flag.empty() ? t.config.value("device", std::string("auto")) : device_flag;
-    if (resolve_device(asked) != "cpu") continue;
-    const std::string where = device_flag.empty()
-                                  ? "trial '" + t.label + "' would train on the CPU (its device: " +
-                                        asked + ")"
-                                  : "the trials would train on the CPU (--device " + asked + ")";
-    throw FlagError("--precision bf16: " + where + ", where bf16 is not available: bf16 autocast "
-                    "is implemented for CUDA packs only; use --precision fp32, or a GPU "
-                    "(--device cuda)");
-  }
-}
-
-}  // namespace
 
 std::string flag_name(const std::string& key) {
   std::string f = key;
@@ -71,26 +54,31 @@ std::string describe_config(const TrainConfig& cfg) {
   return out;
 }
 
-void check_study_precision(const std::string& precision, const std::string& device_flag,
-                           const std::string& study_file, const Overrides& overrides) {
-  if (precision != "bf16") return;
-  refuse_bf16_on_cpu(device_flag, expand_study(read_study_file(study_file), overrides).trials);
+namespace {
+
+// ConfigError naming the trial when it would train in bf16 on a CPU that emulates it.
+void check_trial_precision(const std::string& label, const std::string& precision,
+                           const std::string& device) {
+  try {
+    check_precision(precision, resolve_device(device));
+  } catch (const ConfigError& e) {
+    throw ConfigError("trial '" + label + "': " + e.what());
+  }
 }
 
-void check_worker_precision(const WorkerSettings& s) {
-  if (s.precision != "bf16") return;
-  if (!s.device.empty()) {
-    refuse_bf16_on_cpu(s.device, {TrialSpec{}});
-    return;
-  }
-  auto store = open_study_store(StoreLocation{s.dir, s.store_url, s.study, s.store_retry_s, {}});
-  std::vector<std::string> ids = s.ids;
-  if (ids.empty())
-    if (auto info = store->study()) ids = info->trial_ids;
-  std::vector<TrialSpec> trials;
-  for (const auto& id : ids)
-    if (auto t = store->trial(id)) trials.push_back(t->spec);
-  refuse_bf16_on_cpu("", trials);
+}  // namespace
+
+void check_study_precision(const std::string& device_flag, const std::string& study_file,
+                           const Overrides& overrides) {
+  const Study study = read_study_file(study_file);
+  for (const auto& t : expand_study(study, overrides).trials)
+    check_trial_precision(t.label, t.config.value("precision", "fp32"),
+                          device_flag.empty() ? t.config.value("device", "auto") : device_flag);
+  if (!study.search) return;
+  TrainConfig base;  // a search's trials are drawn later, all from its base
+  apply_json(base, study.base, study_file);
+  for (const auto& [key, text] : overrides.set) apply_text(base, key, text, "--set " + key);
+  check_trial_precision("base", base.precision, device_flag.empty() ? base.device : device_flag);
 }
 
 std::string store_url(const std::string& flag) {

@@ -15,7 +15,6 @@
 namespace lrtune {
 class Store;
 struct Overrides;
-struct WorkerSettings;
 struct StoreLocation;
 }  // namespace lrtune
 
@@ -40,15 +39,12 @@ std::string flag_name(const std::string& key);  // warmup_epochs -> --warmup-epo
 // The resolved configuration, one key per line, for the start of a run.
 std::string describe_config(const TrainConfig& cfg);
 
-// `--precision bf16` where a trial would train on the CPU throws FlagError:
-// bf16 autocast is implemented for CUDA packs only, and the CPU path would
-// train in fp32 as if the flag were not there. `device_flag` ("" = each
-// trial's own `device`) is the command's --device. For `study run`: the
-// trials `study_file` expands to with `overrides`; nothing runs before this.
-void check_study_precision(const std::string& precision, const std::string& device_flag,
-                           const std::string& study_file, const Overrides& overrides);
-// The same for `study worker`: the trials it was given, else its study's.
-void check_worker_precision(const WorkerSettings& settings);
+// ConfigError, naming the trial, when one of the trials `study_file` expands to
+// with `overrides` (or a search's base) would train in bf16 on a CPU that
+// emulates it (model/autocast.h, check_precision), before anything runs.
+// `device_flag` ("" = each trial's own `device`) is the command's --device.
+void check_study_precision(const std::string& device_flag, const std::string& study_file,
+                           const Overrides& overrides);
 
 // The PostgreSQL study store a command uses: `flag` (--store), else
 // $LRTUNE_STORE, else "" (the study folder's results.sqlite). FlagError for

@@ -15,6 +15,7 @@
 #include "core/files.h"
 #include "core/format.h"
 #include "data/cifar10.h"
+#include "model/autocast.h"
 #include "model/network.h"
 #include "report/range_figure.h"
 #include "report/range_report.h"
@@ -114,6 +115,7 @@ int run_lr_find(LrFindArgs& a) {
   a.range.linear = a.ramp == "linear";
   check_range_options(a.range);
   const auto tests = variants(a);
+  for (const auto& v : tests) check_precision(v.cfg.precision, resolve_device(v.cfg.device));
   Console console;
   const int threads = apply_threads(tests.front().cfg.threads);
   const Cifar10 data = load_data_with_warnings(resolve_data_dir(tests.front().cfg.data));

@@ -33,7 +33,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct RunArgs {
-  std::string file, out, device, data, precision = "fp32";
+  std::string file, out, device, data, precision;
   std::string store;        // --store URL ("" = $LRTUNE_STORE, else the folder's SQLite)
   std::string tensorboard;  // log directory followed live ("" = none)
   int jobs = 1;
@@ -66,6 +66,7 @@ Overrides overrides_of(const RunArgs& a) {
   Overrides o;
   if (a.epochs > 0) o.epochs = a.epochs;
   if (a.train_subset >= 0) o.train_subset = a.train_subset;
+  if (!a.precision.empty()) o.set.emplace_back("precision", a.precision);
   for (const auto& kv : a.set) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -148,7 +149,7 @@ int finish_run(const RegisteredStudy& r, Store& store, TrialSource& source, cons
 int run_study(const RunArgs& a) {
   if (a.jobs < 1) throw ConfigError("--jobs: must be >= 1");
   const Overrides overrides = overrides_of(a);
-  check_study_precision(a.precision, a.device, a.file, overrides);
+  check_study_precision(a.device, a.file, overrides);
   const std::string url = store_url(a.store);  // a bad --store is refused, dry run or not
   if (a.dry_run) {  // nothing to save: Ctrl-C and SIGTERM end it at once
     const Study study = read_study_file(a.file);
@@ -174,7 +175,6 @@ int run_study(const RunArgs& a) {
   ws.adapt_threads = a.threads_per_job == 0;  // the default count yields to a busy machine
   ws.device = a.device;
   ws.data = a.data;
-  ws.precision = a.precision;
   ws.pack = a.pack;
   ws.timing = a.timing;
   print_header(r.study, a, url.empty() ? r.dir.string() : postgres_display_url(url),
@@ -225,7 +225,6 @@ int run_worker_command(WorkerArgs& a) {
   if (!a.settings.store_url.empty() && a.settings.study.empty())
     throw FlagError("study worker: --study NAME: which study of " +
                     postgres_display_url(a.settings.store_url) + " to join");
-  check_worker_precision(a.settings);
   return run_worker_process(a.settings, say);
 }
 
@@ -351,9 +350,10 @@ CLI::App* add_run_command(CLI::App& sub, const std::shared_ptr<RunArgs>& ra) {
                   "32 on a GPU; see docs/gpu.md)")
       ->check(whole_at_least(0, "a number of trials >= 0 (0 = the device's default)"))
       ->capture_default_str();
-  run->add_option("--precision", ra->precision, "fp32|bf16 (bf16: CUDA packs only)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
-      ->capture_default_str();
+  run->add_option("--precision", ra->precision,
+                  "fp32|bf16 for every trial: sets the `precision` key, part of each trial's "
+                  "identity (default: the study file's; bf16 on a CPU needs AVX512-BF16 or AMX)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   run->add_option("--tensorboard", ra->tensorboard,
                   "also write TensorBoard runs here as epochs are stored (docs/export.md)");
   run->add_flag("--dry-run", ra->dry_run, "list the trials (id and label) and stop");
@@ -402,9 +402,6 @@ CLI::App* add_worker_command(CLI::App& sub, const std::shared_ptr<WorkerArgs>& w
                                        "data/cifar-10-batches-bin)");
   worker->add_option("--pack", s.pack, "trials trained together (0 = 1 on a CPU, 32 on a GPU)")
       ->check(whole_at_least(0, "a number of trials >= 0 (0 = the device's default)"))
-      ->capture_default_str();
-  worker->add_option("--precision", s.precision, "fp32|bf16 (bf16: CUDA packs only)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   add_timing_flags(*worker, s.timing);
   worker->footer(

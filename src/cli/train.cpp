@@ -21,6 +21,7 @@
 #include "core/process.h"
 #include "core/provenance.h"
 #include "data/cifar10.h"
+#include "model/autocast.h"
 #include "model/network.h"
 #include "report/tensorboard.h"
 #include "store/store.h"
@@ -232,6 +233,7 @@ int run_train(const TrainArgs& a) {
   const fs::path dir = resuming ? fs::path(a.resume_dir)
                                 : fs::path(a.out_dir.empty() ? default_out_dir() : a.out_dir);
   TrainConfig cfg = resuming ? resolve_resumed_config(a, dir) : resolve_new_config(a);
+  check_precision(cfg.precision, resolve_device(cfg.device));
   if (!resuming && fs::exists(dir / "config.json"))
     throw ConfigError(dir.string() + " already holds a run; continue it with --resume " +
                       dir.string() + " or choose another --out");

@@ -102,6 +102,9 @@ const std::vector<OwnKey>& own_keys() {
       own("val_size", &C::val_size, "images", "validation images split off the training set"),
       own("seed", &C::seed, "", "random seed (init, split, order, augmentation, dropout)",
           at_least(0)),
+      own("precision", &C::precision, "",
+          "fp32|bf16: bf16 runs convolutions and matrix products in bfloat16 (weights, optimizer "
+          "and loss stay fp32); on the CPU it needs AVX512-BF16 or AMX (docs/performance.md)"),
       own("device", &C::device, "", "cpu|cuda|auto", {}, false),
       own("threads", &C::threads, "", "CPU threads for LibTorch, fixed; 0 = up to all cores, fewer while fewer train faster "
           "on a busy machine (at most 1024)",
@@ -318,6 +321,8 @@ void TrainConfig::validate(const std::string& source) const {
              "must be at most epochs (" + std::to_string(epochs) + ")");
   check.need(one_of(augment, {"none", "flipcrop"}), "augment",
              "unknown augmentation '" + augment + "' (none, flipcrop)");
+  check.need(one_of(precision, {"fp32", "bf16"}), "precision",
+             "unknown precision '" + precision + "' (fp32, bf16)");
   check.need(val_size >= 10 && val_size % 10 == 0, "val_size",
              "must be a positive multiple of 10");
   check.need(one_of(device, {"cpu", "cuda", "auto"}), "device",

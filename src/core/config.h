@@ -34,6 +34,7 @@ struct TrainConfig {
   std::int64_t train_subset = 0;       // use only this many training images (0 = all)
   std::int64_t val_size = 5000;        // validation images split off training (x10 classes)
   std::int64_t seed = 1;
+  std::string precision = "fp32";      // fp32|bf16 (bf16 autocast for convolutions and matmuls)
   // Where and how to run: not part of a trial's identity.
   std::string device = "auto";         // cpu|cuda|auto
   std::int64_t threads = 0;            // CPU threads (0 = all cores)

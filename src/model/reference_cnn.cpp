@@ -10,6 +10,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "model/autocast.h"
+
 namespace lrtune {
 namespace nn = torch::nn;
 
@@ -42,7 +44,7 @@ __attribute__((target_clones("avx2", "default"))) void fill_dropout_mask(
 
 // Mask values 0 or 1/(1-p); element i depends only on (seed, i).
 torch::Tensor dropout_mask(const torch::Tensor& like, double p, std::uint64_t seed) {
-  auto mask = torch::empty(like.sizes(), like.options().requires_grad(false));
+  auto mask = torch::empty(like.sizes(), like.options().dtype(torch::kFloat32).requires_grad(false));
   float* m = mask.data_ptr<float>();
   const auto scale = static_cast<float>(1.0 / (1.0 - p));
   const auto threshold = static_cast<std::uint32_t>(
@@ -57,7 +59,8 @@ torch::Tensor dropout_mask(const torch::Tensor& like, double p, std::uint64_t se
 
 torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool train) {
   if (!train || p <= 0) return x;
-  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32 || p >= 1)
+  const bool bf16 = x.scalar_type() == torch::kBFloat16;  // under autocast
+  if (!x.device().is_cpu() || (x.scalar_type() != torch::kFloat32 && !bf16) || p >= 1)
     return torch::dropout(x, p, train);
   std::uint64_t seed = 0;
   {
@@ -66,7 +69,8 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool train) {
     seed = gen.get<at::CPUGeneratorImpl>()->random64();
   }
   // Autograd sees a product with a constant: the gradient is grad * mask.
-  return x * dropout_mask(x, p, seed);
+  // The same mask in bf16: its values (0 and 1 / (1 - p)) are rounded once.
+  return x * (bf16 ? dropout_mask(x, p, seed).to(torch::kBFloat16) : dropout_mask(x, p, seed));
 }
 
 ReferenceCnn::ReferenceCnn(double p) {
@@ -81,7 +85,7 @@ ReferenceCnn::ReferenceCnn(double p) {
 
 torch::Tensor ReferenceCnn::forward(torch::Tensor x) {
   if (!is_training() && !torch::GradMode::is_enabled() && x.device().is_cpu() &&
-      x.scalar_type() == torch::kFloat32 && at::hasMKLDNN())
+      x.scalar_type() == torch::kFloat32 && at::hasMKLDNN() && !cpu_autocast_enabled())
     return forward_mkldnn_eval(x);
   // relu(max_pool(c)) equals max_pool(relu(c)) bit for bit, gradients included
   // (ReLU is monotone and passes no gradient at or below 0), but runs ReLU and

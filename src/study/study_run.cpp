@@ -106,7 +106,7 @@ std::vector<std::string> worker_command(const std::string& binary, const WorkerS
                                    "--store-retry", std::to_string(s.store_retry_s),
                                    "--stale-after", std::to_string(s.timing.stale_after_s),
                                    "--heartbeat-every", std::to_string(s.timing.heartbeat_every_s),
-                                   "--pack", std::to_string(s.pack), "--precision", s.precision};
+                                   "--pack", std::to_string(s.pack)};
   if (!trials.empty()) args.insert(args.end(), {"--trials", trials});
   if (!s.store_url.empty()) args.insert(args.end(), {"--study", s.study});
   if (s.adapt_threads) args.push_back("--adapt-threads");
@@ -153,9 +153,8 @@ std::unique_ptr<TorchPackRunner> prepare_runner(Store& store, TrialSource& sourc
                     : default_pack_size(s.device.empty()
                                             ? config.value("device", std::string("auto"))
                                             : s.device);
-  auto runner = std::make_unique<TorchPackRunner>(TorchRunnerOptions{s.threads, s.device, s.data,
-                                                                     s.adapt_threads},
-                                                  s.precision);
+  auto runner = std::make_unique<TorchPackRunner>(
+      TorchRunnerOptions{s.threads, s.device, s.data, s.adapt_threads});
   runner->prepare(config);
   return runner;
 }

@@ -71,7 +71,6 @@ struct WorkerSettings {
   std::int64_t threads = 0;      // LibTorch threads (0 = all cores)
   bool adapt_threads = false;    // up to `threads`, fewer while fewer train faster
   std::string device, data;      // "" = each trial's own setting
-  std::string precision = "fp32";
   int pack = 0;                  // trials per pack (0 = 1 on a CPU, 32 on a GPU)
   StudyTiming timing;
 };

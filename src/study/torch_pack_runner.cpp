@@ -14,8 +14,7 @@ int default_pack_size(const std::string& device) {
   return resolve_device(device) == "cuda" ? kCudaPackSize : 1;
 }
 
-TorchPackRunner::TorchPackRunner(TorchRunnerOptions opts, std::string precision)
-    : opts_(std::move(opts)), precision_(std::move(precision)) {}
+TorchPackRunner::TorchPackRunner(TorchRunnerOptions opts) : opts_(std::move(opts)) {}
 
 const Cifar10& TorchPackRunner::prepare(const nlohmann::json& first_config) {
   threads_used_ = prepare_worker(opts_, first_config, data_);
@@ -39,20 +38,14 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
   if (!threads_used_) threads_used_ = apply_threads(configs[0].threads, opts_.adapt_threads);
   const std::string device = resolve_device(configs[0].device);
   const Cifar10& data = data_.get(resolve_data_dir(configs[0].data));
-  if (precision_ == "bf16" && !packable(configs[0]))
-    throw ConfigError("precision bf16: model '" + configs[0].model +
-                      "' cannot train in a pack, and bf16 is implemented for packs only; "
-                      "use --precision fp32");
-  // A lone fp32 trial trains as `lrtune train` does; bf16 needs the pack trainer.
-  const bool alone = trials.size() == 1 &&
-                     (device == "cpu" || !packable(configs[0]) || precision_ == "fp32");
+  // A lone trial trains as `lrtune train` does, but for bf16 on a GPU, which
+  // the pack trainer's device batcher feeds faster.
+  const bool alone = trials.size() == 1 && (device == "cpu" || !packable(configs[0]) ||
+                                            configs[0].precision == "fp32");
 
   for (std::size_t k = 0; k < trials.size(); ++k) {
     nlohmann::json info = run_provenance(device, threads_used_, configs[k].seed);
-    if (!alone) {
-      info["pack"] = trials.size();
-      info["precision"] = precision_;
-    }
+    if (!alone) info["pack"] = trials.size();
     checkpoints.push_back(open_trial_dir(trials[k], contexts[k], configs[k], info, data));
   }
 
@@ -76,7 +69,6 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
     if (contexts[k].on_log) contexts[k].on_log(line, transient);
   };
   PackOptions options;
-  options.precision = precision_;
   if (device == "cuda") options.eval_batch_size = kCudaEvalBatch;
   for (const auto& out : run_pack(configs, data, checkpoints, hooks, options))
     results.push_back({out.status, out.epochs_completed, out.message});

@@ -20,8 +20,7 @@ int default_pack_size(const std::string& device);
 
 class TorchPackRunner final : public PackTrialRunner {
  public:
-  // `precision`: fp32 or bf16 (CUDA packs only; recorded in each trial's provenance).
-  TorchPackRunner(TorchRunnerOptions opts, std::string precision = "fp32");
+  explicit TorchPackRunner(TorchRunnerOptions opts);
   // Sets the thread count and loads the data the first trial would use;
   // returns that data (its warnings are the caller's to show).
   const Cifar10& prepare(const nlohmann::json& first_config);
@@ -32,7 +31,6 @@ class TorchPackRunner final : public PackTrialRunner {
 
  private:
   TorchRunnerOptions opts_;
-  std::string precision_;
   int threads_used_ = 0;
   DataCache data_;
 };

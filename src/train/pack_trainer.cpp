@@ -17,7 +17,7 @@
 #include "optim/packed_sgd.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
-#include "train/autocast.h"
+#include "model/autocast.h"
 #include "train/meters.h"
 #include "train/pack_batches.h"
 #include "train/pack_checkpoint.h"
@@ -132,12 +132,10 @@ PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const Cifar10&
                         "' sets the momentum or keeps state, which packs do not support; run "
                         "with --pack 1");
     if (pack_key(cfg) != key)
-      throw ConfigError("pack: trials differ in model, batch size, epochs, split or device");
+      throw ConfigError("pack: trials differ in model, batch size, epochs, split, precision or device");
   }
-  if (options_.precision != "fp32" && options_.precision != "bf16")
-    throw ConfigError("precision: unknown '" + options_.precision + "' (fp32, bf16)");
-  bf16_ = options_.precision == "bf16";
-  if (bf16_ && !device_.is_cuda()) throw ConfigError("precision: bf16 needs a CUDA device");
+  bf16_ = configs_[0].precision == "bf16";
+  check_precision(configs_[0].precision, device_.is_cuda() ? "cuda" : "cpu");
   if (device_.is_cpu()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   const bool on_device =
       options_.data_on_device < 0 ? device_.is_cuda() : options_.data_on_device == 1;
@@ -229,7 +227,7 @@ bool PackTrainer::train_steps(std::int64_t epoch, PackMeter& meter, std::vector<
     optimizer_->zero_grad();
     torch::Tensor logits;
     {
-      CudaAutocast autocast(bf16_);
+      const Bf16Autocast autocast(device_, bf16_);
       logits = model_->forward(b.images);
     }
     const auto loss = per_sample_loss(logits, b.labels).mean(1);  // [K]
@@ -265,7 +263,7 @@ PackMeter PackTrainer::evaluate(bool validation) {
                                    : batches_->test(b, std::min(n, b + size));
     torch::Tensor logits;
     {
-      CudaAutocast autocast(bf16_);
+      const Bf16Autocast autocast(device_, bf16_);
       logits = model_->forward(batch.images);
     }
     meter.add(per_sample_loss(logits, batch.labels).mean(1), logits, batch.labels);
@@ -361,7 +359,7 @@ bool packable(const TrainConfig& cfg) { return cfg.model == "reference_cnn"; }
 std::string pack_key(const TrainConfig& cfg) {
   return cfg.model + "|b" + std::to_string(cfg.batch_size) + "|e" + std::to_string(cfg.epochs) +
          "|s" + std::to_string(cfg.train_subset) + "|v" + std::to_string(cfg.val_size) + "|" +
-         resolve_device(cfg.device) + "|" + cfg.data;
+         resolve_device(cfg.device) + "|" + cfg.data + "|" + cfg.precision;
 }
 
 std::vector<RunOutcome> run_pack(const std::vector<TrainConfig>& configs, const Cifar10& data,

@@ -27,8 +27,9 @@ struct PackHooks {
   std::function<void(std::size_t copy, const std::string& line, bool transient)> on_log;
 };
 
+// The pack's precision is its trials' `precision` key (equal: it is part of
+// pack_key).
 struct PackOptions {
-  std::string precision = "fp32";  // fp32|bf16 (bf16 autocast; CUDA only)
   // Data path: -1 = on the device on CUDA and BatchMakers on the CPU;
   // 0 = BatchMakers; 1 = DeviceBatcher (also works on the CPU, for tests).
   int data_on_device = -1;

@@ -13,6 +13,7 @@
 #include "core/format.h"
 #include "data/batcher.h"
 #include "data/split.h"
+#include "model/autocast.h"
 #include "model/network.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
@@ -36,8 +37,9 @@ struct Evaluation {
 };
 
 Evaluation evaluate(Network& model, const BatchMaker& maker, const std::vector<std::int64_t>& idx,
-                    std::int64_t batch_size, const torch::Device& device) {
+                    std::int64_t batch_size, const torch::Device& device, bool bf16) {
   torch::NoGradGuard no_grad;
+  const Bf16Autocast autocast(device, bf16);
   model.eval();
   AccuracyMeter meter(device);
   const auto n = static_cast<std::int64_t>(idx.size());
@@ -45,7 +47,7 @@ Evaluation evaluate(Network& model, const BatchMaker& maker, const std::vector<s
     Batch batch = maker.make(idx, b, std::min(n, b + batch_size), nullptr);
     auto x = batch.images.to(device, /*non_blocking=*/true);
     auto y = batch.labels.to(device, /*non_blocking=*/true);
-    auto logits = model.forward(x);
+    auto logits = model.forward(x).to(torch::kFloat32);
     meter.add(torch::nn::functional::cross_entropy(logits, y), logits, y);
   }
   return {meter.mean_loss(), meter.accuracy()};
@@ -65,7 +67,8 @@ std::string resolve_device(const std::string& device) {
 struct SingleSession::State {
   State(const TrainConfig& c, const Cifar10& data, std::string path, TrainHooks h)
       : cfg(c), hooks(std::move(h)), checkpoint_path(std::move(path)),
-        device(resolve_device(c.device)), seed(static_cast<std::uint64_t>(c.seed)),
+        device(resolve_device(c.device)), bf16(c.precision == "bf16"),
+        seed(static_cast<std::uint64_t>(c.seed)),
         split(stratified_split(data.train.labels, c.val_size, c.train_subset, seed)),
         stats(channel_stats(data.train.images, split.train)),
         // Channels-last is faster for these convolutions on the CPU (docs/performance.md).
@@ -100,7 +103,13 @@ struct SingleSession::State {
     auto x = batch.images.to(device, /*non_blocking=*/true);
     auto y = batch.labels.to(device, /*non_blocking=*/true);
     optimizer->torch().zero_grad();
-    auto logits = model->forward(x);
+    torch::Tensor logits;
+    {
+      const Bf16Autocast autocast(device, bf16);
+      logits = model->forward(x);
+    }
+    // The loss in fp32, as PyTorch's autocast computes it.
+    logits = logits.to(torch::kFloat32);
     auto loss = torch::nn::functional::cross_entropy(logits, y);
     loss.backward();
     optimizer->torch().step();
@@ -114,6 +123,7 @@ struct SingleSession::State {
   TrainHooks hooks;
   std::string checkpoint_path;
   torch::Device device;
+  bool bf16;  // forward passes under bf16 autocast
   std::uint64_t seed;
   Split split;
   ChannelStats stats;
@@ -135,8 +145,9 @@ struct SingleSession::State {
 SingleSession::SingleSession(const TrainConfig& cfg, const Cifar10& data,
                              std::string checkpoint_path, TrainHooks hooks) {
   cfg.validate();
-  if (resolve_device(cfg.device) == "cpu")
-    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  const std::string device = resolve_device(cfg.device);
+  check_precision(cfg.precision, device);
+  if (device == "cpu") at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   s_ = std::make_unique<State>(cfg, data, std::move(checkpoint_path), std::move(hooks));
   s_->test_idx.resize(static_cast<std::size_t>(data.test.size()));
   for (std::int64_t i = 0; i < data.test.size(); ++i) s_->test_idx[i] = i;
@@ -210,8 +221,10 @@ void SingleSession::finish_epoch(std::int64_t epoch) {
   m.lr = s.last_lr;
   m.train_loss = s.meter.mean_loss();
   m.train_acc = s.meter.accuracy();
-  const Evaluation val = evaluate(*s.model, s.train_maker, s.split.val, s.cfg.eval_batch_size, s.device);
-  const Evaluation test = evaluate(*s.model, s.test_maker, s.test_idx, s.cfg.eval_batch_size, s.device);
+  const Evaluation val =
+      evaluate(*s.model, s.train_maker, s.split.val, s.cfg.eval_batch_size, s.device, s.bf16);
+  const Evaluation test =
+      evaluate(*s.model, s.test_maker, s.test_idx, s.cfg.eval_batch_size, s.device, s.bf16);
   m.val_loss = val.loss;
   m.val_acc = val.acc;
   m.test_loss = test.loss;

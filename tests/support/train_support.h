@@ -9,6 +9,24 @@
 
 namespace lrtune::test {
 
+// What the trainer tests train on tiny data: SGD with Nesterov momentum, 6
+// epochs on the CPU, one thread (ctest runs two tests at once on two cores,
+// and more threads would spin against each other).
+inline TrainConfig tiny_train_config() {
+  TrainConfig c;
+  c.val_size = 100;
+  c.batch_size = 32;
+  c.eval_batch_size = 64;
+  c.lr = 0.02;
+  c.set("momentum", 0.9);
+  c.set("nesterov", true);
+  c.epochs = 6;
+  c.device = "cpu";
+  c.threads = 1;
+  c.seed = 11;
+  return c;
+}
+
 // Trains `cfg` with run_training at cfg.threads and returns every epoch's
 // metrics; `stop` is polled every step, `outcome` receives the outcome.
 std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const Cifar10& data,

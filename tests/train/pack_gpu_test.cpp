@@ -66,7 +66,8 @@ struct Learned {
   std::vector<double> final_val_acc;
 };
 
-Learned learn(const std::vector<TrainConfig>& configs, const std::string& precision) {
+Learned learn(std::vector<TrainConfig> configs, const std::string& precision) {
+  for (auto& c : configs) c.precision = precision;
   test::TempDir dir;
   test::write_tiny_cifar(dir.path(), 100, 200);
   const Cifar10 data = load_cifar10(dir.str());
@@ -77,9 +78,7 @@ Learned learn(const std::vector<TrainConfig>& configs, const std::string& precis
   out.final_val_acc.assign(configs.size(), 0.0);
   PackHooks hooks;
   hooks.on_epoch = [&](std::size_t k, const EpochMetrics& m) { out.final_val_acc[k] = m.val_acc; };
-  PackOptions options;
-  options.precision = precision;
-  out.outcomes = run_pack(configs, data, paths, hooks, options);
+  out.outcomes = run_pack(configs, data, paths, hooks);
   return out;
 }
 

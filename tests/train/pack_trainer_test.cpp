@@ -206,9 +206,10 @@ TEST(PackTrainer, RejectsTrialsThatCannotShareAPack) {
   TrainConfig a = tiny_config(0.02, 0.9, true, 11), b = a;
   b.batch_size = 64;
   EXPECT_THROW(train_pack({a, b}, d.data, {d.path("a"), d.path("b")}), ConfigError);
-  PackOptions bf16;
-  bf16.precision = "bf16";
-  EXPECT_THROW(train_pack({a}, d.data, {d.path("a")}, bf16), ConfigError);
+  TrainConfig c = a;
+  c.precision = "bf16";
+  EXPECT_NE(pack_key(a), pack_key(c));
+  EXPECT_THROW(train_pack({a, c}, d.data, {d.path("a"), d.path("c")}), ConfigError);
   EXPECT_EQ(pack_key(a), pack_key(tiny_config(0.5, 0.0, false, 99)));
 }
 

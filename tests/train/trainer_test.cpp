@@ -17,20 +17,7 @@ struct TinyData : test::TinyCifar {
   explicit TinyData(int per_file = 100, int n_test = 200) : TinyCifar(per_file, n_test) {}
 };
 
-TrainConfig tiny_config() {
-  TrainConfig c;
-  c.val_size = 100;
-  c.batch_size = 32;
-  c.eval_batch_size = 64;
-  c.lr = 0.02;
-  c.set("momentum", 0.9);
-  c.set("nesterov", true);
-  c.epochs = 6;
-  c.device = "cpu";
-  c.threads = 2;
-  c.seed = 11;
-  return c;
-}
+TrainConfig tiny_config() { return test::tiny_train_config(); }
 
 std::vector<EpochMetrics> train_collect(const TrainConfig& cfg, const Cifar10& data,
                                         const std::string& ckpt, RunOutcome* outcome = nullptr,

@@ -214,7 +214,7 @@ TorchRunnerOptions runner_options(const TrainConfig& cfg) {
   TorchRunnerOptions opts;
   opts.threads = cfg.threads;
   opts.device = cfg.device;
-  opts.data = resolve_data_dir(cfg.data);
+  opts.data = cfg.data;  // "" stays "": $LRTUNE_DATA or ./data/... where it runs
   return opts;
 }
 
@@ -257,7 +257,8 @@ int run_train(const TrainArgs& a) {
     ~LogScope() { set_thread_change_log(nullptr); }
   } log_scope;
   console.line("CIFAR-10: " + std::to_string(data.train.size()) + " training + " +
-                   std::to_string(data.test.size()) + " test images from " + options.data,
+                   std::to_string(data.test.size()) + " test images from " +
+                   resolve_data_dir(options.data),
                false);
 
   std::error_code ec;

@@ -176,6 +176,22 @@ TEST_F(CliFixture, ConfigRecordsTheDataFingerprint) {
   EXPECT_EQ(prints[0], prints[1]);
 }
 
+// A run started without --data keeps no folder of its own: its resume finds
+// the data where $LRTUNE_DATA (or ./data) points on the machine it resumes on.
+TEST_F(CliFixture, ARunWithoutDataFlagFollowsLrtuneDataOnResume) {
+  const fs::path dir = tmp.path() / "run";
+  std::string out;
+  ASSERT_EQ(test::run_command("LRTUNE_DATA=" + data.string() + " " +
+                                  lrtune("train --val-size 50 --batch-size 25 --threads 1 --device cpu "
+                                         "--epochs 1 --out " + dir.string()),
+                              &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("test images from " + data.string()));
+  const auto config = nlohmann::json::parse(test::read_file(dir / "config.json"));
+  EXPECT_EQ(config.at("config").at("data"), "");
+}
+
 TEST_F(CliFixture, ResumeRefusesToChangeWhatDefinesTheRun) {
   const fs::path dir = tmp.path() / "run";
   std::string out;

@@ -76,7 +76,7 @@ std::string env(const char* name) {
 }
 
 // One row: C++ and (optionally) Python alternate, after one short warm-up each.
-RowResult measure_row(const std::string& mode, const Work& work, const Cifar10* data,
+RowResult measure_row(const std::string& mode, const Work& work, const ImageDataset* data,
                       const fs::path& scratch, PythonWorker* py, int repeats) {
   RowResult r;
   r.mode = mode;
@@ -110,7 +110,7 @@ RowResult measure_row(const std::string& mode, const Work& work, const Cifar10* 
 // fresh memory for its zero-filled gradient buffers (about 3 ms per 8 MB
 // fill_ at batch 128), which unprofiled runs do not do: so the work runs once
 // under the profiler unreported, and the second profile is printed.
-void run_profiles(const Options& o, const Cifar10& data, const fs::path& scratch) {
+void run_profiles(const Options& o, const ImageDataset& data, const fs::path& scratch) {
   for (const auto& device : o.devices)
     for (auto b : o.batches) {
       Work w{device, b, o.eval_batch, o.steps ? o.steps : 40, o.eval_batches ? o.eval_batches : 8,
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
 
     const fs::path scratch = fs::temp_directory_path() / ("lrtune_bench_" + std::to_string(getpid()));
     fs::create_directories(scratch);
-    const Cifar10 data = o.data.empty() ? generated_cifar(1) : load_cifar10(o.data);
+    const ImageDataset data = o.data.empty() ? generated_cifar(1) : load_cifar10(o.data);
 
     if (o.profile) {
       run_profiles(o, data, scratch);

@@ -90,7 +90,7 @@ void steady_malloc() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
-nlohmann::json epoch_answer(const nlohmann::json& q, const Cifar10& data, const fs::path& scratch) {
+nlohmann::json epoch_answer(const nlohmann::json& q, const ImageDataset& data, const fs::path& scratch) {
   Work w;
   w.batch = q.at("batch");
   w.eval_batch = q.at("eval_batch");
@@ -125,7 +125,7 @@ int serve_epochs(int argc, char** argv) {
 #ifdef LRTUNE_HAS_THREAD_LOG
   set_thread_change_log([id](const std::string& line) { std::cerr << "    [" << id << "] " << line << "\n"; });
 #endif
-  const Cifar10 data = data_dir.empty() ? generated_cifar(1) : load_cifar10(data_dir);
+  const ImageDataset data = data_dir.empty() ? generated_cifar(1) : load_cifar10(data_dir);
   fs::create_directories(scratch);
   for (std::string line; std::getline(std::cin, line);) {
     const auto q = nlohmann::json::parse(line);

@@ -52,7 +52,7 @@ TrainConfig config_for(const Args& a, int k) {
   return c;
 }
 
-Row time_pack(const Args& a, const Cifar10& data, int K, const std::string& precision,
+Row time_pack(const Args& a, const ImageDataset& data, int K, const std::string& precision,
               const std::string& dir) {
   std::vector<TrainConfig> configs;
   std::vector<std::string> paths;
@@ -77,7 +77,7 @@ Row time_pack(const Args& a, const Cifar10& data, int K, const std::string& prec
   return r;
 }
 
-Row time_single(const Args& a, const Cifar10& data, const std::string& dir) {
+Row time_single(const Args& a, const ImageDataset& data, const std::string& dir) {
   const std::string path = dir + "/single.pt";
   std::remove(path.c_str());
   EpochMetrics last;
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
   try {
     apply_threads(0);
     const std::string device = resolve_device(a.device);
-    const Cifar10 data = load_cifar10(a.data);
+    const ImageDataset data = load_cifar10(a.data);
     std::vector<Row> rows;
     if (a.single) rows.push_back(time_single(a, data, dir));
     for (const auto& precision : a.precisions)

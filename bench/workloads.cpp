@@ -111,7 +111,7 @@ Timing StepsBench::run() {
   return t;
 }
 
-Cifar10 generated_cifar(std::uint64_t seed) {
+ImageDataset generated_cifar(std::uint64_t seed) {
   torch::manual_seed(seed);
   auto labelled = [](std::int64_t n) {
     LabelledImages l;
@@ -119,10 +119,14 @@ Cifar10 generated_cifar(std::uint64_t seed) {
     l.labels = torch::arange(n, torch::kInt64).remainder(10);  // every class equally
     return l;
   };
-  return {labelled(50'000), labelled(10'000)};
+  ImageDataset data;
+  data.train = labelled(50'000);
+  data.test = labelled(10'000);
+  data.class_names = cifar10_classes();
+  return data;
 }
 
-EpochBench::EpochBench(const Cifar10& data, const Work& work, std::filesystem::path scratch)
+EpochBench::EpochBench(const ImageDataset& data, const Work& work, std::filesystem::path scratch)
     : data_(data), work_(work), checkpoint_(std::move(scratch) / "epoch_bench.pt") {
   // Evaluation = validation + test: a third of it validation (a multiple of 10).
   const std::int64_t eval = work_.eval_images();

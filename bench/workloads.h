@@ -31,17 +31,17 @@ class StepsBench {
 };
 
 // CIFAR-10-shaped random data: 50,000 training and 10,000 test images.
-Cifar10 generated_cifar(std::uint64_t seed);
+ImageDataset generated_cifar(std::uint64_t seed);
 
 // lrtune's run_training for one epoch from scratch (no checkpoint to resume),
 // on `data` trimmed to the work's size. Times come from the trainer itself.
 class EpochBench {
  public:
-  EpochBench(const Cifar10& data, const Work& work, std::filesystem::path scratch);
+  EpochBench(const ImageDataset& data, const Work& work, std::filesystem::path scratch);
   Timing run();
 
  private:
-  Cifar10 data_;
+  ImageDataset data_;
   Work work_;
   std::filesystem::path checkpoint_;
   std::int64_t val_size_ = 5000;

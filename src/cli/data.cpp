@@ -25,7 +25,9 @@ RunFn setup_data(CLI::App& sub) {
       download_cifar10(folder, *quiet);
       std::cout << "CIFAR-10 ready in " << folder << "\n";
     }
-    const Cifar10 data = load_data_with_warnings(folder);
+    TrainConfig cfg;  // cifar10, from `folder`
+    cfg.data = folder;
+    const ImageDataset data = load_data_with_warnings(cfg);
     auto counts = torch::bincount(data.train.labels, {}, 10);
     auto test_counts = torch::bincount(data.test.labels, {}, 10);
     std::cout << folder << ": " << data.train.size() << " training images, " << data.test.size()

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/errors.h"
+#include "data/datasets.h"
 
 namespace lrtune::cli {
 
@@ -16,8 +17,8 @@ std::unique_ptr<Store> open_results_folder(const std::string& dir, const std::st
   return open_sqlite_store(db.string());
 }
 
-Cifar10 load_data_with_warnings(const std::string& dir) {
-  Cifar10 data = load_cifar10(dir);
+ImageDataset load_data_with_warnings(const TrainConfig& cfg) {
+  ImageDataset data = load_dataset(cfg, data_folder(cfg));
   for (const auto& w : data.warnings) std::cout << "warning: " << w << "\n";
   return data;
 }

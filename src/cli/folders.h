@@ -4,7 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "data/cifar10.h"
+#include "core/config.h"
+#include "data/dataset.h"
 #include "store/store.h"
 
 namespace lrtune::cli {
@@ -13,8 +14,9 @@ namespace lrtune::cli {
 // `also` names other folders the command accepts ("an `lrtune lr-find` folder").
 std::unique_ptr<Store> open_results_folder(const std::string& dir, const std::string& also = "");
 
-// CIFAR-10 from `dir`; a file with an unusual image count is read, and
-// "warning: ..." naming it and the count goes to standard output.
-Cifar10 load_data_with_warnings(const std::string& dir);
+// cfg's data set (its `dataset` kind, from data_folder(cfg)); a file with an
+// unusual image count is read, and "warning: ..." naming it and the count goes
+// to standard output.
+ImageDataset load_data_with_warnings(const TrainConfig& cfg);
 
 }  // namespace lrtune::cli

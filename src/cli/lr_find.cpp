@@ -83,7 +83,7 @@ std::string settings_of(const TrainConfig& cfg, const std::string& compare) {
   return out;
 }
 
-report::RangeTestRecord run_one(const Variant& v, const Cifar10& data, const LrFindArgs& a,
+report::RangeTestRecord run_one(const Variant& v, const ImageDataset& data, const LrFindArgs& a,
                            Console& console) {
   const std::string tag = v.label.empty() ? "" : "[" + v.label + "] ";
   const auto points = run_range_test(v.cfg, data, a.range, [&](std::int64_t done, std::int64_t n) {
@@ -118,7 +118,7 @@ int run_lr_find(LrFindArgs& a) {
   for (const auto& v : tests) check_precision(v.cfg.precision, resolve_device(v.cfg.device));
   Console console;
   const int threads = apply_threads(tests.front().cfg.threads);
-  const Cifar10 data = load_data_with_warnings(resolve_data_dir(tests.front().cfg.data));
+  const ImageDataset data = load_data_with_warnings(tests.front().cfg);
   std::error_code ec;
   fs::create_directories(a.out, ec);
   if (ec) throw StoreError(a.out + ": cannot create: " + ec.message());

@@ -10,18 +10,19 @@ namespace lrtune::cli {
 RunFn setup_models(CLI::App&) {
   return [] {
     for (const auto* k : model_kinds())
-      std::cout << k->decl.name << "  (" << parameter_count(*k->build(TrainConfig{}))
-                << " parameters)  " << k->decl.help << "\n";
+      std::cout << k->decl.name << "  (" << parameter_count(*k->build(TrainConfig{}, DataShape{}))
+                << " parameters for CIFAR-10)  " << k->decl.help << "\n";
     return 0;
   };
 }
 
 RunFn setup_kinds(CLI::App& sub) {
-  sub.footer("\nSelect a kind with its family's key (model = \"...\", optimizer = \"...\",\n"
-             "schedule = \"...\") in a config or study file, or with --model, --optimizer,\n"
-             "--schedule. Its keys are ordinary configuration keys (flags and TOML).");
+  sub.footer("\nSelect a kind with its family's key (dataset = \"...\", model = \"...\",\n"
+             "optimizer = \"...\", schedule = \"...\") in a config or study file, or with\n"
+             "--dataset, --model, --optimizer, --schedule. Its keys are ordinary configuration\n"
+             "keys (flags and TOML).");
   return [] {
-    for (const char* family : {"model", "optimizer", "schedule"}) {
+    for (const char* family : {"dataset", "model", "optimizer", "schedule"}) {
       std::cout << family << ":\n";
       for (const auto& k : declared_kinds(family)) {
         std::cout << "  " << k->name << "  " << k->help << "\n";

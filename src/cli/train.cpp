@@ -20,7 +20,7 @@
 #include "core/interrupt.h"
 #include "core/process.h"
 #include "core/provenance.h"
-#include "data/cifar10.h"
+#include "data/datasets.h"
 #include "model/autocast.h"
 #include "model/network.h"
 #include "report/tensorboard.h"
@@ -248,7 +248,7 @@ int run_train(const TrainArgs& a) {
   // Everything that can fail on bad input happens before the directory exists.
   const TorchRunnerOptions options = runner_options(cfg);
   TorchPackRunner runner(options);
-  const Cifar10& data = runner.prepare(to_json(cfg));
+  const ImageDataset& data = runner.prepare(to_json(cfg));
   for (const auto& w : data.warnings) std::cout << "warning: " << w << "\n";
   const auto tb = live_tensorboard(a, dir);
   Console console;
@@ -256,9 +256,11 @@ int run_train(const TrainArgs& a) {
   struct LogScope {  // the console goes with this function; so does the log into it
     ~LogScope() { set_thread_change_log(nullptr); }
   } log_scope;
-  console.line("CIFAR-10: " + std::to_string(data.train.size()) + " training + " +
-                   std::to_string(data.test.size()) + " test images from " +
-                   resolve_data_dir(options.data),
+  TrainConfig where = cfg;
+  where.data = options.data;
+  console.line(data.kind + ": " + std::to_string(data.train.size()) + " training + " +
+                   std::to_string(data.test.size()) + " test images (" + data.shape().text() +
+                   ") from " + data_folder(where),
                false);
 
   std::error_code ec;

@@ -77,6 +77,7 @@ OwnKey own(const char* name, Member m, const char* unit, const char* help,
 const std::vector<OwnKey>& own_keys() {
   using C = TrainConfig;
   static const std::vector<OwnKey> keys = {
+      own("dataset", &C::dataset, "", "data set kind (see `lrtune kinds`); its folder is `data`"),
       own("model", &C::model, "", "network architecture (see `lrtune kinds`)"),
       own("optimizer", &C::optimizer, "", "optimizer kind (see `lrtune kinds`)"),
       own("schedule", &C::schedule, "", "learning-rate schedule kind (see `lrtune kinds`)"),
@@ -96,10 +97,13 @@ const std::vector<OwnKey>& own_keys() {
       own("eval_batch_size", &C::eval_batch_size, "images", "evaluation batch size (speed only)",
           positive(), /*identity=*/false),
       own("augment", &C::augment, "",
-          "training augmentation: none|flipcrop (4-pixel padded crop + h-flip)"),
+          "training augmentation: flipcrop (4-pixel padded random crop + horizontal flip), "
+          "crop (the crop alone, for digits and text), none"),
       own("train_subset", &C::train_subset, "images",
           "train on only this many images (0 = all 45,000)", at_least(0)),
-      own("val_size", &C::val_size, "images", "validation images split off the training set"),
+      own("val_size", &C::val_size, "images",
+          "validation images split off the training set, stratified (each class gives "
+          "val_size/classes, the first classes one more for a remainder)"),
       own("seed", &C::seed, "", "random seed (init, split, order, augmentation, dropout)",
           at_least(0)),
       own("precision", &C::precision, "",
@@ -111,8 +115,8 @@ const std::vector<OwnKey>& own_keys() {
           in_range(0, kMaxThreads),
           false),
       own("data", &C::data, "",
-          "CIFAR-10 binary folder (default: $LRTUNE_DATA, else ./data/cifar-10-batches-bin)", {},
-          false),
+          "the data set's folder (default: for cifar10 $LRTUNE_DATA, else the kind's own: "
+          "./data/cifar-10-batches-bin)", {}, false),
   };
   return keys;
 }
@@ -210,9 +214,10 @@ void check_kind(const TrainConfig& cfg, const char* family, const std::string& n
   if (kind->validate) kind->validate(cfg, check);
 }
 
-// "optimizer adam, schedule constant and model reference_cnn": the kinds `cfg` chose.
+// "optimizer adam, schedule constant, model reference_cnn and dataset cifar10": the kinds `cfg` chose.
 std::string chosen_kinds(const TrainConfig& cfg) {
-  return "optimizer " + cfg.optimizer + ", schedule " + cfg.schedule + " and model " + cfg.model;
+  return "optimizer " + cfg.optimizer + ", schedule " + cfg.schedule + ", model " + cfg.model +
+         " and dataset " + cfg.dataset;
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -229,7 +234,7 @@ bool chosen_kinds_read(const TrainConfig& cfg, const std::string& key) {
   if (!d) return true;
   for (const auto& owner : d->owners)
     if (owner == "optimizer " + cfg.optimizer || owner == "schedule " + cfg.schedule ||
-        owner == "model " + cfg.model)
+        owner == "model " + cfg.model || owner == "dataset " + cfg.dataset)
       return true;
   return false;
 }
@@ -319,14 +324,14 @@ void TrainConfig::validate(const std::string& source) const {
   }
   check.need(warmup_epochs <= static_cast<double>(epochs), "warmup_epochs",
              "must be at most epochs (" + std::to_string(epochs) + ")");
-  check.need(one_of(augment, {"none", "flipcrop"}), "augment",
-             "unknown augmentation '" + augment + "' (none, flipcrop)");
+  check.need(one_of(augment, {"none", "crop", "flipcrop"}), "augment",
+             "unknown augmentation '" + augment + "' (none, crop, flipcrop)");
   check.need(one_of(precision, {"fp32", "bf16"}), "precision",
              "unknown precision '" + precision + "' (fp32, bf16)");
-  check.need(val_size >= 10 && val_size % 10 == 0, "val_size",
-             "must be a positive multiple of 10");
+  check.need(val_size >= 1, "val_size", "must be at least 1");
   check.need(one_of(device, {"cpu", "cuda", "auto"}), "device",
              "unknown device '" + device + "' (cpu, cuda, auto)");
+  check_kind(*this, "dataset", dataset, check);
   check_kind(*this, "model", model, check);
   check_kind(*this, "optimizer", optimizer, check);
   check_kind(*this, "schedule", schedule, check);

@@ -19,6 +19,7 @@ inline constexpr std::int64_t kMaxThreads = 1024;
 
 struct TrainConfig {
   // What is trained, and how: each names a registered kind (`lrtune kinds`).
+  std::string dataset = "cifar10";  // data set kind (see `lrtune kinds`)
   std::string model = "reference_cnn";
   std::string optimizer = "sgd";
   std::string schedule = "constant";
@@ -30,9 +31,9 @@ struct TrainConfig {
   std::int64_t epochs = 15;
   std::int64_t batch_size = 128;
   std::int64_t eval_batch_size = 250;  // images per evaluation forward pass
-  std::string augment = "flipcrop";    // none|flipcrop (4-pixel pad crop + flip)
+  std::string augment = "flipcrop";    // none|crop|flipcrop (4-pixel pad crop, + flip)
   std::int64_t train_subset = 0;       // use only this many training images (0 = all)
-  std::int64_t val_size = 5000;        // validation images split off training (x10 classes)
+  std::int64_t val_size = 5000;        // validation images split off training, stratified
   std::int64_t seed = 1;
   std::string precision = "fp32";      // fp32|bf16 (bf16 autocast for convolutions and matmuls)
   // Where and how to run: not part of a trial's identity.

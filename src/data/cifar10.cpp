@@ -87,7 +87,13 @@ std::uint64_t fnv1a_words(std::uint64_t hash, const unsigned char* bytes, std::s
 
 LabelledImages read_cifar10_file(const std::string& path) { return decode(read_records(path), path); }
 
-Cifar10 load_cifar10(const std::string& dir) {
+const std::vector<std::string>& cifar10_classes() {
+  static const std::vector<std::string> names = {"airplane", "automobile", "bird", "cat", "deer",
+                                                 "dog",      "frog",       "horse", "ship", "truck"};
+  return names;
+}
+
+ImageDataset load_cifar10(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw DataError(dir + ": no such folder. Put the CIFAR-10 binary version there " +
@@ -95,7 +101,9 @@ Cifar10 load_cifar10(const std::string& dir) {
                     "`lrtune data download`, or pass --data DIR / set LRTUNE_DATA");
   std::vector<torch::Tensor> images, labels;
   std::uint64_t hash = kFnvOffset;
-  Cifar10 data;
+  ImageDataset data;
+  data.kind = "cifar10";
+  data.class_names = cifar10_classes();
   for (int k = 1; k <= 6; ++k) {
     const std::string name = k <= 5 ? "data_batch_" + std::to_string(k) + ".bin" : "test_batch.bin";
     const std::string path = (fs::path(dir) / name).string();

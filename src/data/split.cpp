@@ -41,26 +41,32 @@ std::vector<std::int64_t> permutation(std::int64_t n, std::uint64_t seed) {
   return p;
 }
 
-Split stratified_split(const torch::Tensor& labels, std::int64_t val_size, std::int64_t subset,
-                       std::uint64_t seed) {
-  std::vector<std::vector<std::int64_t>> by_class(10);
+Split stratified_split(const torch::Tensor& labels, std::int64_t classes, std::int64_t val_size,
+                       std::int64_t subset, std::uint64_t seed) {
+  std::vector<std::vector<std::int64_t>> by_class(static_cast<std::size_t>(classes));
   auto lab = labels.contiguous();
   const auto* l = lab.data_ptr<std::int64_t>();
-  for (std::int64_t i = 0; i < lab.size(0); ++i) by_class[l[i]].push_back(i);
+  for (std::int64_t i = 0; i < lab.size(0); ++i) {
+    if (l[i] < 0 || l[i] >= classes)
+      throw DataError("label " + std::to_string(l[i]) + " of training image " + std::to_string(i) +
+                      " is outside the data set's " + std::to_string(classes) + " classes");
+    by_class[static_cast<std::size_t>(l[i])].push_back(i);
+  }
 
   std::mt19937_64 rng(mix_seed(seed, 0x5B117));
-  const std::int64_t val_per_class = val_size / 10;
   Split s;
-  std::vector<std::vector<std::int64_t>> train_by_class(10);
-  for (int c = 0; c < 10; ++c) {
-    auto& idx = by_class[c];
-    if (static_cast<std::int64_t>(idx.size()) <= val_per_class)
+  std::vector<std::vector<std::int64_t>> train_by_class(by_class.size());
+  for (std::int64_t c = 0; c < classes; ++c) {
+    // val_size / classes each; the remainder one more each to the first classes.
+    const std::int64_t take = val_size / classes + (c < val_size % classes ? 1 : 0);
+    auto& idx = by_class[static_cast<std::size_t>(c)];
+    if (static_cast<std::int64_t>(idx.size()) <= take)
       throw DataError("class " + std::to_string(c) + " has " + std::to_string(idx.size()) +
-                      " training images, too few to give " + std::to_string(val_per_class) +
+                      " training images, too few to give " + std::to_string(take) +
                       " to validation (val_size " + std::to_string(val_size) + ")");
     shuffle(idx, rng);
-    s.val.insert(s.val.end(), idx.begin(), idx.begin() + val_per_class);
-    train_by_class[c].assign(idx.begin() + val_per_class, idx.end());
+    s.val.insert(s.val.end(), idx.begin(), idx.begin() + take);
+    train_by_class[static_cast<std::size_t>(c)].assign(idx.begin() + take, idx.end());
   }
   std::int64_t available = 0;
   for (auto& t : train_by_class) available += static_cast<std::int64_t>(t.size());
@@ -70,8 +76,8 @@ Split stratified_split(const torch::Tensor& labels, std::int64_t val_size, std::
                     std::to_string(available) + " training images left after validation");
   // Round-robin over classes so any subset size stays stratified.
   for (std::size_t k = 0; static_cast<std::int64_t>(s.train.size()) < want; ++k)
-    for (int c = 0; c < 10 && static_cast<std::int64_t>(s.train.size()) < want; ++c)
-      if (k < train_by_class[c].size()) s.train.push_back(train_by_class[c][k]);
+    for (auto& t : train_by_class)
+      if (static_cast<std::int64_t>(s.train.size()) < want && k < t.size()) s.train.push_back(t[k]);
   return s;
 }
 
@@ -79,26 +85,26 @@ ChannelStats channel_stats(const torch::Tensor& images_u8, const std::vector<std
   // Sums over raw bytes: a float copy of 45,000 images would take over 500 MB.
   auto images = images_u8.contiguous();
   const auto* px = images.data_ptr<std::uint8_t>();
-  constexpr std::int64_t kPlane = 32 * 32;
-  double sum[3] = {0, 0, 0}, sq[3] = {0, 0, 0};
+  const std::int64_t channels = images.size(1), plane = images.size(2) * images.size(3);
+  std::vector<double> sum(static_cast<std::size_t>(channels)), sq(sum.size());
   for (auto i : idx)
-    for (int c = 0; c < 3; ++c) {
-      const std::uint8_t* p = px + (i * 3 + c) * kPlane;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const std::uint8_t* p = px + (i * channels + c) * plane;
       std::uint64_t s = 0, s2 = 0;
-      for (std::int64_t k = 0; k < kPlane; ++k) {
+      for (std::int64_t k = 0; k < plane; ++k) {
         s += p[k];
         s2 += static_cast<std::uint64_t>(p[k]) * p[k];
       }
-      sum[c] += static_cast<double>(s);
-      sq[c] += static_cast<double>(s2);
+      sum[static_cast<std::size_t>(c)] += static_cast<double>(s);
+      sq[static_cast<std::size_t>(c)] += static_cast<double>(s2);
     }
-  ChannelStats st{};
-  const double n = static_cast<double>(idx.size()) * kPlane;
-  for (int c = 0; c < 3; ++c) {
+  ChannelStats st;
+  const double n = static_cast<double>(idx.size()) * static_cast<double>(plane);
+  for (std::size_t c = 0; c < sum.size(); ++c) {
     const double mean = sum[c] / n / 255.0;
     const double var = sq[c] / n / (255.0 * 255.0) - mean * mean;
-    st.mean[c] = static_cast<float>(mean);
-    st.std[c] = static_cast<float>(std::sqrt(std::max(var, 1e-12)));
+    st.mean.push_back(static_cast<float>(mean));
+    st.std.push_back(static_cast<float>(std::sqrt(std::max(var, 1e-12))));
   }
   return st;
 }

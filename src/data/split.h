@@ -6,26 +6,29 @@
 
 #include <torch/types.h>
 
-#include "data/cifar10.h"
+#include "data/dataset.h"
 
 namespace lrtune {
 
 struct Split {
-  std::vector<std::int64_t> train;  // indices into Cifar10::train
+  std::vector<std::int64_t> train;  // indices into ImageDataset::train
   std::vector<std::int64_t> val;
 };
 
-// Each class gives val_size/10 images to validation and the rest to training.
-// A training subset (subset > 0) keeps subset/10 images of each class (rounded
-// so the total is exactly `subset`). The same seed always gives the same split.
-// Throws DataError when a class has too few images.
-Split stratified_split(const torch::Tensor& labels, std::int64_t val_size, std::int64_t subset,
-                       std::uint64_t seed);
+// Each of the `classes` classes gives val_size/classes images to validation
+// (the first val_size % classes classes one more) and the rest to training.
+// A training subset (subset > 0) keeps about subset/classes images of each
+// class (rounded so the total is exactly `subset`). The same seed always gives
+// the same split; for CIFAR-10 with val_size a multiple of 10 the split of
+// every earlier lrtune. Throws DataError when a class has too few images or a
+// label is outside [0, classes).
+Split stratified_split(const torch::Tensor& labels, std::int64_t classes, std::int64_t val_size,
+                       std::int64_t subset, std::uint64_t seed);
 
-// Per-channel mean and std (on the 0..1 scale) of the given images.
+// Per-channel mean and std (on the 0..1 scale) of the given images, one per channel.
 struct ChannelStats {
-  float mean[3];
-  float std[3];
+  std::vector<float> mean;
+  std::vector<float> std;
 };
 ChannelStats channel_stats(const torch::Tensor& images_u8, const std::vector<std::int64_t>& idx);
 

@@ -11,10 +11,12 @@
 #include <torch/types.h>
 
 #include "core/config.h"
+#include "data/dataset.h"
 
 namespace lrtune {
 
-// A classifier: float [B, 3, 32, 32] -> logits [B, 10].
+// A classifier: float [B, C, H, W] -> logits [B, classes], for the shape of
+// the data set it was built for.
 class Network : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
@@ -22,7 +24,7 @@ class Network : public torch::nn::Module {
 
 struct ModelKind {
   KindDecl decl;  // family "model"
-  std::function<std::shared_ptr<Network>(const TrainConfig&)> build;
+  std::function<std::shared_ptr<Network>(const TrainConfig&, const DataShape&)> build;
 };
 
 // Adds a kind (its keys become configuration keys); std::logic_error when the name is taken.
@@ -32,8 +34,10 @@ void register_builtin_models();
 
 // The registered kinds, in registration order.
 std::vector<const ModelKind*> model_kinds();
-// Throws ConfigError listing the known names when cfg.model is unknown.
-std::shared_ptr<Network> build_model(const TrainConfig& cfg);
+// The network cfg.model names, for data of `shape` (default: CIFAR-10's,
+// 3x32x32 and 10 classes). Throws ConfigError listing the known names when
+// cfg.model is unknown, and when the network cannot take that shape.
+std::shared_ptr<Network> build_model(const TrainConfig& cfg, const DataShape& shape = {});
 // The same with every other key at its default.
 std::shared_ptr<Network> build_model(const std::string& name);
 bool model_exists(const std::string& name);

@@ -10,6 +10,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "core/errors.h"
 #include "model/autocast.h"
 
 namespace lrtune {
@@ -73,13 +74,19 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool train) {
   return x * (bf16 ? dropout_mask(x, p, seed).to(torch::kBFloat16) : dropout_mask(x, p, seed));
 }
 
-ReferenceCnn::ReferenceCnn(double p) {
-  auto conv = [](int in, int out) { return nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1); };
-  conv1 = register_module("conv1", nn::Conv2d(conv(3, 16)));
+ReferenceCnn::ReferenceCnn(const DataShape& shape, double p) {
+  if (shape.height < 8 || shape.width < 8 || shape.channels < 1 || shape.classes < 2)
+    throw ConfigError("model reference_cnn: needs images of at least 8x8 pixels and 2 classes "
+                      "(three 2x2 poolings); the data set has " + shape.text());
+  flat_ = 64 * (shape.height / 2 / 2 / 2) * (shape.width / 2 / 2 / 2);
+  auto conv = [](std::int64_t in, std::int64_t out) {
+    return nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1);
+  };
+  conv1 = register_module("conv1", nn::Conv2d(conv(shape.channels, 16)));
   conv2 = register_module("conv2", nn::Conv2d(conv(16, 32)));
   conv3 = register_module("conv3", nn::Conv2d(conv(32, 64)));
-  fc1 = register_module("fc1", nn::Linear(4 * 4 * 64, 500));
-  fc2 = register_module("fc2", nn::Linear(500, 10));
+  fc1 = register_module("fc1", nn::Linear(flat_, 500));
+  fc2 = register_module("fc2", nn::Linear(500, shape.classes));
   dropout = register_module("dropout", nn::Dropout(p));
 }
 
@@ -98,7 +105,7 @@ torch::Tensor ReferenceCnn::forward(torch::Tensor x) {
   // reshape, not view: the input may be channels-last. hashed_dropout, not
   // torch::dropout: 9% less time per training step on the CPU.
   const double p = dropout->options.p();
-  x = hashed_dropout(x.reshape({x.size(0), 64 * 4 * 4}), p, is_training());
+  x = hashed_dropout(x.reshape({x.size(0), flat_}), p, is_training());
   x = hashed_dropout(torch::relu(fc1->forward(x)), p, is_training());
   return fc2->forward(x);
 }
@@ -112,7 +119,7 @@ torch::Tensor ReferenceCnn::forward_mkldnn_eval(const torch::Tensor& input) {
     return at::mkldnn_max_pool2d(y, /*kernel_size=*/{2, 2}, /*stride=*/{2, 2}).relu_();
   };
   auto x = stage(stage(stage(input.contiguous().to_mkldnn(), conv1), conv2), conv3).to_dense();
-  x = torch::relu(fc1->forward(x.reshape({x.size(0), 64 * 4 * 4})));
+  x = torch::relu(fc1->forward(x.reshape({x.size(0), flat_})));
   return fc2->forward(x);
 }
 

@@ -1,5 +1,6 @@
-// The reference study's network: three conv/ReLU/max-pool stages, dropout 0.3,
-// 1024->500->10. 541,094 parameters.
+// The reference study's network: three conv/ReLU/max-pool stages (16, 32, 64
+// channels), dropout 0.3, fully connected 64*(H/8)*(W/8)->500->classes. For
+// CIFAR-10 (3x32x32, 10 classes): 1024->500->10, 541,094 parameters.
 #pragma once
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/dropout.h>
@@ -19,7 +20,10 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool train);
 
 class ReferenceCnn : public Network {
  public:
-  explicit ReferenceCnn(double dropout = 0.3);
+  // For data of `shape`; ConfigError for images under 8x8 pixels (three 2x2 poolings).
+  explicit ReferenceCnn(const DataShape& shape = {}, double dropout = 0.3);
+  // CIFAR-10's shape with this dropout probability.
+  explicit ReferenceCnn(double dropout) : ReferenceCnn(DataShape{}, dropout) {}
   torch::Tensor forward(torch::Tensor x) override;
 
  private:
@@ -31,6 +35,7 @@ class ReferenceCnn : public Network {
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   torch::nn::Dropout dropout{nullptr};
+  std::int64_t flat_ = 0;  // fc1's inputs: 64 * (H/8) * (W/8)
 };
 
 }  // namespace lrtune

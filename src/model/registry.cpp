@@ -25,7 +25,9 @@ void register_builtin_models() {
     register_model({{"model", "reference_cnn",
                      "the reference study's CNN: 3 conv stages (16/32/64), dropout 0.3, fc 500",
                      {}, {}},
-                    [](const TrainConfig&) { return std::make_shared<ReferenceCnn>(0.3); }});
+                    [](const TrainConfig&, const DataShape& shape) {
+                      return std::make_shared<ReferenceCnn>(shape, 0.3);
+                    }});
   });
 }
 
@@ -37,8 +39,8 @@ std::vector<const ModelKind*> model_kinds() {
 
 bool model_exists(const std::string& name) { return kinds().find(name) != nullptr; }
 
-std::shared_ptr<Network> build_model(const TrainConfig& cfg) {
-  return kinds().get(cfg.model).build(cfg);
+std::shared_ptr<Network> build_model(const TrainConfig& cfg, const DataShape& shape) {
+  return kinds().get(cfg.model).build(cfg, shape);
 }
 
 std::shared_ptr<Network> build_model(const std::string& name) {

@@ -16,7 +16,7 @@ int default_pack_size(const std::string& device) {
 
 TorchPackRunner::TorchPackRunner(TorchRunnerOptions opts) : opts_(std::move(opts)) {}
 
-const Cifar10& TorchPackRunner::prepare(const nlohmann::json& first_config) {
+const ImageDataset& TorchPackRunner::prepare(const nlohmann::json& first_config) {
   threads_used_ = prepare_worker(opts_, first_config, data_);
   return data_.current();
 }
@@ -37,7 +37,7 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
   for (const auto& t : trials) configs.push_back(trial_config(t, opts_));
   if (!threads_used_) threads_used_ = apply_threads(configs[0].threads, opts_.adapt_threads);
   const std::string device = resolve_device(configs[0].device);
-  const Cifar10& data = data_.get(resolve_data_dir(configs[0].data));
+  const ImageDataset& data = data_.get(configs[0]);
   // A lone trial trains as `lrtune train` does, but for bf16 on a GPU, which
   // the pack trainer's device batcher feeds faster.
   const bool alone = trials.size() == 1 && (device == "cpu" || !packable(configs[0]) ||

@@ -23,7 +23,7 @@ class TorchPackRunner final : public PackTrialRunner {
   explicit TorchPackRunner(TorchRunnerOptions opts);
   // Sets the thread count and loads the data the first trial would use;
   // returns that data (its warnings are the caller's to show).
-  const Cifar10& prepare(const nlohmann::json& first_config);
+  const ImageDataset& prepare(const nlohmann::json& first_config);
   int threads() const { return threads_used_; }
   std::string pack_key(const TrialRecord& trial) override;
   std::vector<TrialResult> run(const std::vector<TrialRecord>& trials,

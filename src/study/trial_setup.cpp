@@ -9,16 +9,18 @@
 #include "core/errors.h"
 #include "core/files.h"
 #include "core/provenance.h"
+#include "data/datasets.h"
 #include "train/checkpoint.h"
 
 namespace lrtune {
 namespace fs = std::filesystem;
 
-const Cifar10& DataCache::get(const std::string& dir) {
-  if (!data_ || dir_ != dir) {
+const ImageDataset& DataCache::get(const TrainConfig& cfg) {
+  const std::string folder = data_folder(cfg), key = dataset_key(cfg) + "|" + folder;
+  if (!data_ || key_ != key) {
     data_.reset();  // free the old set first: two copies need twice the memory
-    data_ = std::make_unique<Cifar10>(load_cifar10(dir));
-    dir_ = dir;
+    data_ = std::make_unique<ImageDataset>(load_dataset(cfg, folder));
+    key_ = key;
   }
   return *data_;
 }
@@ -28,7 +30,8 @@ int prepare_worker(const TorchRunnerOptions& opts, const nlohmann::json& first_c
   const int threads = apply_threads(opts.threads, opts.adapt_threads);
   TrainConfig cfg;
   apply_json(cfg, first_config, "trial configuration");
-  data.get(resolve_data_dir(opts.data.empty() ? cfg.data : opts.data));
+  if (!opts.data.empty()) cfg.data = opts.data;
+  data.get(cfg);
   return threads;
 }
 
@@ -110,7 +113,7 @@ void write_folder_config(const TrialRecord& trial, const TrialContext& ctx, cons
 }  // namespace
 
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
-                           const TrainConfig& cfg, nlohmann::json info, const Cifar10& data) {
+                           const TrainConfig& cfg, nlohmann::json info, const ImageDataset& data) {
   info[kDataFingerprintKey] = data.fingerprint;
   std::error_code ec;
   fs::create_directories(ctx.trial_dir, ec);

@@ -18,20 +18,21 @@ namespace lrtune {
 struct TorchRunnerOptions {
   std::int64_t threads = 0;  // LibTorch threads of this worker (0 = all cores)
   std::string device;        // "" = each trial's own setting
-  std::string data;          // "" = each trial's own setting, else $LRTUNE_DATA, ...
+  std::string data;          // folder; "" = each trial's own setting (data/datasets.h, data_folder)
   bool adapt_threads = false;  // up to `threads`, fewer while fewer train faster
 };
 
-// One data set in memory per worker, reloaded only when a trial names another.
+// One data set in memory per worker, reloaded only when a trial names another
+// (another kind, other values of its keys, or another folder).
 class DataCache {
  public:
-  const Cifar10& get(const std::string& dir);
+  const ImageDataset& get(const TrainConfig& cfg);
   // The set the last get() returned (one must have been made).
-  const Cifar10& current() const { return *data_; }
+  const ImageDataset& current() const { return *data_; }
 
  private:
-  std::string dir_;
-  std::unique_ptr<Cifar10> data_;
+  std::string key_;  // dataset_key and folder of the set held
+  std::unique_ptr<ImageDataset> data_;
 };
 
 // Sets the worker's thread count and loads the data a first trial would use,
@@ -54,7 +55,7 @@ TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opt
 // ahead of the store's epochs checkpoint.pt.orphaned, and the trial starts
 // from scratch, with one line saying so.
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
-                           const TrainConfig& cfg, nlohmann::json info, const Cifar10& data);
+                           const TrainConfig& cfg, nlohmann::json info, const ImageDataset& data);
 
 // run_training's hooks, forwarding to the context (transient lines dropped).
 TrainHooks train_hooks(const TrialContext& ctx);

@@ -169,7 +169,7 @@ RangeSuggestions suggest_rates(const std::vector<RangePoint>& points, std::int64
 }
 
 std::vector<RangePoint> run_range_test(
-    const TrainConfig& cfg, const Cifar10& data, const RangeTestOptions& o,
+    const TrainConfig& cfg, const ImageDataset& data, const RangeTestOptions& o,
     const std::function<void(std::int64_t, std::int64_t)>& progress) {
   check_range_options(o);
   // The session needs a checkpoint path; the test never writes one.

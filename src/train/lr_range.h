@@ -74,7 +74,7 @@ RangeSuggestions suggest_rates(const std::vector<RangePoint>& points, std::int64
 // Runs the test for `cfg` (its model, optimizer and its keys, batch size,
 // augmentation, seed) on `data`. `progress` gets (steps done, steps) now and then.
 std::vector<RangePoint> run_range_test(
-    const TrainConfig& cfg, const Cifar10& data, const RangeTestOptions& o,
+    const TrainConfig& cfg, const ImageDataset& data, const RangeTestOptions& o,
     const std::function<void(std::int64_t, std::int64_t)>& progress = nullptr);
 
 }  // namespace lrtune

@@ -21,13 +21,14 @@ torch::Tensor to_device_matrix(const std::vector<std::vector<std::int64_t>>& row
 
 }  // namespace
 
-PackBatches::PackBatches(const std::vector<TrainConfig>& configs, const Cifar10& data,
+PackBatches::PackBatches(const std::vector<TrainConfig>& configs, const ImageDataset& data,
                          const torch::Device& device, bool on_device)
     : configs_(configs), device_(device), on_device_(on_device) {
   std::vector<ChannelStats> stats;
   for (const auto& cfg : configs_) {
     const auto seed = static_cast<std::uint64_t>(cfg.seed);
-    splits_.push_back(stratified_split(data.train.labels, cfg.val_size, cfg.train_subset, seed));
+    splits_.push_back(
+        stratified_split(data.train.labels, data.shape().classes, cfg.val_size, cfg.train_subset, seed));
     stats.push_back(channel_stats(data.train.images, splits_.back().train));
     val_order_.push_back(splits_.back().val);
   }

@@ -21,7 +21,7 @@ class PackBatches {
  public:
   // All configs must give training splits of one size (same train_subset and
   // val_size); each copy's split, order and augmentation follow its own seed.
-  PackBatches(const std::vector<TrainConfig>& configs, const Cifar10& data,
+  PackBatches(const std::vector<TrainConfig>& configs, const ImageDataset& data,
               const torch::Device& device, bool on_device);
 
   std::int64_t train_size() const { return n_train_; }

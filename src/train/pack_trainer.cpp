@@ -63,7 +63,7 @@ struct PackMeter {
 // The pack's training session (train/session.h): run_session drives it.
 class PackTrainer final : public TrainingSession {
  public:
-  PackTrainer(const std::vector<TrainConfig>& configs, const Cifar10& data,
+  PackTrainer(const std::vector<TrainConfig>& configs, const ImageDataset& data,
               const std::vector<std::string>& paths, const PackHooks& hooks,
               const PackOptions& options);
   EpochRange resume() override;
@@ -112,17 +112,22 @@ class PackTrainer final : public TrainingSession {
   double train_seconds_ = 0;
 };
 
-PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const Cifar10& data,
+PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const ImageDataset& data,
                          const std::vector<std::string>& paths, const PackHooks& hooks,
                          const PackOptions& options)
     : configs_(configs), paths_(paths), hooks_(hooks), options_(options),
       device_(resolve_device(configs.at(0).device)), copies_(configs.size()) {
   if (paths_.size() != configs_.size())
     throw ConfigError("pack: one checkpoint path per trial is needed");
+  if (data.shape() != DataShape{})
+    throw ConfigError("pack: packs train CIFAR-10's shape (" + DataShape{}.text() +
+                      ") only, and this data set has " + data.shape().text() + "; run with --pack 1");
   const std::string key = pack_key(configs_[0]);
   for (const auto& cfg : configs_) {
     cfg.validate();
-    if (!packable(cfg)) throw ConfigError("pack: model '" + cfg.model + "' cannot be packed");
+    if (!packable(cfg))
+      throw ConfigError("pack: model '" + cfg.model + "' with augment '" + cfg.augment +
+                        "' cannot be packed (packs train reference_cnn with none or flipcrop)");
     if (!optimizer_kind(cfg.optimizer).packs)
       throw ConfigError("pack: optimizer '" + cfg.optimizer +
                         "' cannot be trained in a pack (only sgd can); run with --pack 1");
@@ -152,7 +157,7 @@ void PackTrainer::build_model() {
   for (std::int64_t k = 0; k < K; ++k) {
     // The same initial weights as run_training gives this trial.
     torch::manual_seed(mix_seed(static_cast<std::uint64_t>(configs_[k].seed), streams::kInit));
-    ReferenceCnn single(options_.dropout);
+    ReferenceCnn single(DataShape{}, options_.dropout);  // packs: CIFAR-10's shape
     model_->load_copy(k, single);
   }
   model_->to(device_);
@@ -354,15 +359,17 @@ std::vector<RunOutcome> PackTrainer::outcomes() const {
 
 }  // namespace
 
-bool packable(const TrainConfig& cfg) { return cfg.model == "reference_cnn"; }
+bool packable(const TrainConfig& cfg) {
+  return cfg.model == "reference_cnn" && cfg.augment != "crop";
+}
 
 std::string pack_key(const TrainConfig& cfg) {
   return cfg.model + "|b" + std::to_string(cfg.batch_size) + "|e" + std::to_string(cfg.epochs) +
          "|s" + std::to_string(cfg.train_subset) + "|v" + std::to_string(cfg.val_size) + "|" +
-         resolve_device(cfg.device) + "|" + cfg.data + "|" + cfg.precision;
+         resolve_device(cfg.device) + "|" + cfg.dataset + "|" + cfg.data + "|" + cfg.precision;
 }
 
-std::vector<RunOutcome> run_pack(const std::vector<TrainConfig>& configs, const Cifar10& data,
+std::vector<RunOutcome> run_pack(const std::vector<TrainConfig>& configs, const ImageDataset& data,
                                  const std::vector<std::string>& checkpoint_paths,
                                  const PackHooks& hooks, const PackOptions& options) {
   if (configs.empty()) return {};

@@ -42,7 +42,8 @@ struct PackOptions {
   double dropout = 0.3;
 };
 
-// Whether `cfg` can train in a pack at all (the packed model exists for it).
+// Whether `cfg` can train in a pack at all: the packed model exists for its
+// model, and its augmentation is one packs implement (none, flipcrop).
 bool packable(const TrainConfig& cfg);
 
 // Trials with equal keys can share a pack: model, batch size, epochs, data
@@ -56,7 +57,7 @@ std::string pack_key(const TrainConfig& cfg);
 // A copy whose training loss turns non-finite stops with status diverged at
 // that epoch; its parameters freeze and its NaNs never reach other copies.
 // Returns one outcome per copy, in order.
-std::vector<RunOutcome> run_pack(const std::vector<TrainConfig>& configs, const Cifar10& data,
+std::vector<RunOutcome> run_pack(const std::vector<TrainConfig>& configs, const ImageDataset& data,
                                  const std::vector<std::string>& checkpoint_paths,
                                  const PackHooks& hooks, const PackOptions& options = {});
 

@@ -65,11 +65,12 @@ std::string resolve_device(const std::string& device) {
 }
 
 struct SingleSession::State {
-  State(const TrainConfig& c, const Cifar10& data, std::string path, TrainHooks h)
+  State(const TrainConfig& c, const ImageDataset& data, std::string path, TrainHooks h)
       : cfg(c), hooks(std::move(h)), checkpoint_path(std::move(path)),
         device(resolve_device(c.device)), bf16(c.precision == "bf16"),
         seed(static_cast<std::uint64_t>(c.seed)),
-        split(stratified_split(data.train.labels, c.val_size, c.train_subset, seed)),
+        shape(data.shape()),
+        split(stratified_split(data.train.labels, shape.classes, c.val_size, c.train_subset, seed)),
         stats(channel_stats(data.train.images, split.train)),
         // Channels-last is faster for these convolutions on the CPU (docs/performance.md).
         train_maker(data.train, stats, device.is_cpu()),
@@ -99,7 +100,8 @@ struct SingleSession::State {
     if (momentum) optimizer->set_momentum(*momentum);
     const std::int64_t begin = step * cfg.batch_size;
     Batch batch = train_maker.make(order, begin, std::min(n_train, begin + cfg.batch_size),
-                                   cfg.augment == "flipcrop" ? &augment_rng : nullptr);
+                                   cfg.augment == "none" ? nullptr : &augment_rng,
+                                   /*flip=*/cfg.augment == "flipcrop");
     auto x = batch.images.to(device, /*non_blocking=*/true);
     auto y = batch.labels.to(device, /*non_blocking=*/true);
     optimizer->torch().zero_grad();
@@ -125,6 +127,7 @@ struct SingleSession::State {
   torch::Device device;
   bool bf16;  // forward passes under bf16 autocast
   std::uint64_t seed;
+  DataShape shape;
   Split split;
   ChannelStats stats;
   BatchMaker train_maker, test_maker;
@@ -142,7 +145,7 @@ struct SingleSession::State {
   RunOutcome outcome;
 };
 
-SingleSession::SingleSession(const TrainConfig& cfg, const Cifar10& data,
+SingleSession::SingleSession(const TrainConfig& cfg, const ImageDataset& data,
                              std::string checkpoint_path, TrainHooks hooks) {
   cfg.validate();
   const std::string device = resolve_device(cfg.device);
@@ -152,7 +155,7 @@ SingleSession::SingleSession(const TrainConfig& cfg, const Cifar10& data,
   s_->test_idx.resize(static_cast<std::size_t>(data.test.size()));
   for (std::int64_t i = 0; i < data.test.size(); ++i) s_->test_idx[i] = i;
   torch::manual_seed(mix_seed(s_->seed, streams::kInit));
-  s_->model = build_model(cfg);
+  s_->model = build_model(cfg, s_->shape);
   s_->model->to(s_->device);
   if (s_->device.is_cpu()) to_channels_last(*s_->model);
   s_->optimizer = build_optimizer(s_->model->parameters(), cfg);
@@ -249,7 +252,7 @@ void SingleSession::finish_epoch(std::int64_t epoch) {
 
 std::vector<RunOutcome> SingleSession::outcomes() const { return {s_->outcome}; }
 
-RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
+RunOutcome run_training(const TrainConfig& cfg, const ImageDataset& data,
                         const std::string& checkpoint_path, const TrainHooks& hooks) {
   SingleSession session(cfg, data, checkpoint_path, hooks);
   return run_session(session).front();

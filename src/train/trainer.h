@@ -39,7 +39,7 @@ struct TrainHooks {
 // epoch (atomically) and resumed from it if it exists.
 class SingleSession final : public TrainingSession {
  public:
-  SingleSession(const TrainConfig& cfg, const Cifar10& data, std::string checkpoint_path,
+  SingleSession(const TrainConfig& cfg, const ImageDataset& data, std::string checkpoint_path,
                 TrainHooks hooks);
   ~SingleSession() override;
   EpochRange resume() override;
@@ -61,7 +61,7 @@ class SingleSession final : public TrainingSession {
 
 // Trains `cfg` (validated) on `data`, checkpointing to `checkpoint_path` after
 // every epoch (atomically) and resuming from it if it exists.
-RunOutcome run_training(const TrainConfig& cfg, const Cifar10& data,
+RunOutcome run_training(const TrainConfig& cfg, const ImageDataset& data,
                         const std::string& checkpoint_path, const TrainHooks& hooks);
 
 // "cpu" or "cuda" for cfg.device ("auto" picks cuda when available); throws

@@ -187,7 +187,7 @@ TEST_F(CliFixture, ARunWithoutDataFlagFollowsLrtuneDataOnResume) {
                               &out),
             0)
       << out;
-  EXPECT_THAT(out, HasSubstr("test images from " + data.string()));
+  EXPECT_THAT(out, HasSubstr(") from " + data.string()));
   const auto config = nlohmann::json::parse(test::read_file(dir / "config.json"));
   EXPECT_EQ(config.at("config").at("data"), "");
 }

@@ -112,5 +112,66 @@ TEST(Batcher, AugmentationDoesNotDependOnThreads) {
     ASSERT_TRUE(torch::equal(maker.make(order, i, i + 1, &rng).images[0], batches[0][i])) << i;
 }
 
+// Images of any shape (grey digits, a non-square RGB crop): each augmented
+// image is its source shifted by up to 4 pixels, and with `flip` false never
+// mirrored (`crop`, for digits, whose mirror images are other symbols).
+struct ShapeCase {
+  int64_t c, h, w;
+  bool flip;
+};
+
+// The (flip, oy, ox) that turns image `orig` (normalised, C x H x W) into `got`, or -1.
+int find_transform(const torch::Tensor& orig, const torch::Tensor& got, const torch::Tensor& black,
+                   bool* flipped, bool* shifted) {
+  const int64_t c = orig.size(0), h = orig.size(1), w = orig.size(2);
+  auto padded = black.expand({c, h + 8, w + 8}).clone();
+  padded.narrow(1, 4, h).narrow(2, 4, w).copy_(orig);
+  for (int flip = 0; flip < 2; ++flip)
+    for (int oy = 0; oy <= 8; ++oy)
+      for (int ox = 0; ox <= 8; ++ox) {
+        auto crop = padded.narrow(1, oy, h).narrow(2, ox, w);
+        if (flip) crop = crop.flip({2});
+        if (torch::allclose(crop, got, 1e-5, 1e-5)) {
+          *flipped = flip != 0;
+          *shifted = oy != 4 || ox != 4;
+          return 0;
+        }
+      }
+  return -1;
+}
+
+TEST(Batcher, AnyShapeAndCropWithoutFlip) {
+  for (const ShapeCase& k : {ShapeCase{1, 28, 28, false}, ShapeCase{3, 24, 20, true}}) {
+    LabelledImages data;
+    torch::manual_seed(11);
+    data.images = torch::randint(0, 256, {12, k.c, k.h, k.w}, torch::kInt64).to(torch::kUInt8);
+    data.labels = torch::arange(12, torch::kInt64).remainder(4);
+    ChannelStats stats;
+    for (int64_t c = 0; c < k.c; ++c) {
+      stats.mean.push_back(0.5f - 0.1f * c);
+      stats.std.push_back(0.25f);
+    }
+    auto mean = torch::tensor(stats.mean).view({k.c, 1, 1}), std = torch::tensor(stats.std).view({k.c, 1, 1});
+    auto black = (torch::zeros({k.c, 1, 1}) - mean) / std;
+    std::vector<int64_t> order = {3, 1, 4, 11, 5, 9, 2, 6, 0, 7, 8, 10};
+    std::mt19937_64 rng(2);
+    Batch b = BatchMaker(data, stats, true).make(order, 0, 12, &rng, k.flip);
+    ASSERT_EQ(b.images.sizes(), (std::vector<int64_t>{12, k.c, k.h, k.w}));
+    int flips = 0, shifts = 0;
+    for (int i = 0; i < 12; ++i) {
+      auto orig = (data.images[order[i]].to(torch::kFloat32) / 255.0f - mean) / std;
+      bool flipped = false, shifted = false;
+      ASSERT_EQ(find_transform(orig, b.images[i], black, &flipped, &shifted), 0)
+          << k.c << "x" << k.h << "x" << k.w << " image " << i;
+      flips += flipped;
+      shifts += shifted;
+      EXPECT_EQ(b.labels[i].item<int64_t>(), order[i] % 4);
+    }
+    EXPECT_GT(shifts, 6);
+    if (k.flip) EXPECT_GT(flips, 0);
+    else EXPECT_EQ(flips, 0);
+  }
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -50,7 +50,7 @@ TEST(PackedData, DeviceBatcherMatchesBatchMaker) {
 TEST(PackedData, BothPackPathsServeTheSameBatches) {
   test::TempDir dir;
   test::write_tiny_cifar(dir.path(), 30, 20);
-  const Cifar10 data = load_cifar10(dir.str());
+  const ImageDataset data = load_cifar10(dir.str());
   std::vector<TrainConfig> configs(2);
   for (auto& c : configs) c.val_size = 50;
   configs[1].seed = 9;

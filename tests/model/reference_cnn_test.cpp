@@ -28,6 +28,62 @@ TEST(ReferenceCnn, MapsABatchToTenLogits) {
                               1e-5, 1e-5));
 }
 
+// Today's network for CIFAR-10 as it was written before the shape came from
+// the data set: its layers in its order.
+struct FrozenCifarCnn : torch::nn::Module {
+  FrozenCifarCnn() {
+    auto conv = [](int in, int out) {
+      return torch::nn::Conv2dOptions(in, out, 3).padding(1);
+    };
+    register_module("conv1", torch::nn::Conv2d(conv(3, 16)));
+    register_module("conv2", torch::nn::Conv2d(conv(16, 32)));
+    register_module("conv3", torch::nn::Conv2d(conv(32, 64)));
+    register_module("fc1", torch::nn::Linear(4 * 4 * 64, 500));
+    register_module("fc2", torch::nn::Linear(500, 10));
+    register_module("dropout", torch::nn::Dropout(0.3));
+  }
+};
+
+TEST(ReferenceCnn, ForCifar10ItIsTodaysNetworkWithTodaysInitialWeights) {
+  torch::manual_seed(21);
+  FrozenCifarCnn frozen;
+  torch::manual_seed(21);
+  auto m = build_model(TrainConfig{}, DataShape{3, 32, 32, 10});
+  const auto a = frozen.named_parameters(), b = m->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].key(), b[i].key());
+    EXPECT_TRUE(torch::equal(a[i].value(), b[i].value())) << a[i].key();
+  }
+}
+
+TEST(ReferenceCnn, TakesItsShapeFromTheData) {
+  struct Case {
+    DataShape shape;
+    std::int64_t parameters;
+  };
+  // conv: 3*3*C*16+16 + 4,640 + 18,496; fc1: 64*(H/8)*(W/8)*500+500; fc2: 500*classes+classes
+  const auto count = [](const DataShape& s) {
+    return 9 * s.channels * 16 + 16 + 4640 + 18496 + 64 * (s.height / 8) * (s.width / 8) * 500 + 500 +
+           500 * s.classes + s.classes;
+  };
+  for (const DataShape& s : {DataShape{1, 28, 28, 10}, DataShape{3, 32, 32, 100}, DataShape{3, 24, 24, 5},
+                             DataShape{3, 32, 32, 20}}) {
+    auto m = build_model(TrainConfig{}, s);
+    EXPECT_EQ(parameter_count(*m), count(s)) << s.text();
+    m->eval();
+    EXPECT_EQ(m->forward(torch::randn({3, s.channels, s.height, s.width})).sizes(),
+              (std::vector<int64_t>{3, s.classes}))
+        << s.text();
+    m->train();
+    EXPECT_EQ(m->forward(torch::randn({2, s.channels, s.height, s.width})).sizes(),
+              (std::vector<int64_t>{2, s.classes}))
+        << s.text();
+  }
+  EXPECT_EQ(count(DataShape{}), 541094);
+  EXPECT_THROW(build_model(TrainConfig{}, DataShape{3, 7, 32, 10}), ConfigError);
+}
+
 TEST(ReferenceCnn, DropoutOnlyInTrainingMode) {
   auto m = build_model("reference_cnn");
   auto x = torch::randn({4, 3, 32, 32});

@@ -88,7 +88,7 @@ int run_command(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const Cifar10& data,
+std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const ImageDataset& data,
                                        const std::string& checkpoint, std::function<bool()> stop,
                                        RunOutcome* outcome) {
   std::vector<EpochMetrics> rows;

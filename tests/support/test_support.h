@@ -34,7 +34,7 @@ void write_tiny_cifar(const std::filesystem::path& dir, int per_file, int n_test
 // Tiny generated data (write_tiny_cifar) in its own temporary folder, loaded.
 struct TinyCifar {
   TempDir dir;
-  Cifar10 data;
+  ImageDataset data;
   TinyCifar(int per_file, int n_test);
   std::string path(const std::string& name) const { return (dir.path() / name).string(); }
 };

@@ -29,7 +29,7 @@ inline TrainConfig tiny_train_config() {
 
 // Trains `cfg` with run_training at cfg.threads and returns every epoch's
 // metrics; `stop` is polled every step, `outcome` receives the outcome.
-std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const Cifar10& data,
+std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const ImageDataset& data,
                                        const std::string& checkpoint,
                                        std::function<bool()> stop = nullptr,
                                        RunOutcome* outcome = nullptr);

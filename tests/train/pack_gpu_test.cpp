@@ -33,7 +33,7 @@ TEST(PackGpu, DeviceBatchesMatchTheCpuOnes) {
   SKIP_WITHOUT_CUDA();
   test::TempDir dir;
   test::write_tiny_cifar(dir.path(), 30, 20);
-  const Cifar10 data = load_cifar10(dir.str());
+  const ImageDataset data = load_cifar10(dir.str());
   std::vector<TrainConfig> configs = {gpu_config(0.1, 1), gpu_config(0.1, 2)};
   configs[0].val_size = configs[1].val_size = 50;
   PackBatches cpu(configs, data, torch::kCPU, false), gpu(configs, data, torch::kCUDA, true);
@@ -70,7 +70,7 @@ Learned learn(std::vector<TrainConfig> configs, const std::string& precision) {
   for (auto& c : configs) c.precision = precision;
   test::TempDir dir;
   test::write_tiny_cifar(dir.path(), 100, 200);
-  const Cifar10 data = load_cifar10(dir.str());
+  const ImageDataset data = load_cifar10(dir.str());
   std::vector<std::string> paths;
   for (std::size_t k = 0; k < configs.size(); ++k)
     paths.push_back((dir.path() / ("c" + std::to_string(k))).string());

@@ -44,7 +44,7 @@ struct PackResult {
   std::vector<std::int64_t> resumed;
 };
 
-PackResult train_pack(const std::vector<TrainConfig>& configs, const Cifar10& data,
+PackResult train_pack(const std::vector<TrainConfig>& configs, const ImageDataset& data,
                       const std::vector<std::string>& paths, const PackOptions& options = {},
                       std::function<bool(std::size_t)> stop = nullptr) {
   PackResult r;

@@ -19,7 +19,7 @@ struct TinyData : test::TinyCifar {
 
 TrainConfig tiny_config() { return test::tiny_train_config(); }
 
-std::vector<EpochMetrics> train_collect(const TrainConfig& cfg, const Cifar10& data,
+std::vector<EpochMetrics> train_collect(const TrainConfig& cfg, const ImageDataset& data,
                                         const std::string& ckpt, RunOutcome* outcome = nullptr,
                                         std::function<bool()> stop = nullptr) {
   return test::train_epochs(cfg, data, ckpt, std::move(stop), outcome);

@@ -1,0 +1,72 @@
+// The data set as a kind through the binary: `lrtune kinds` lists the
+// dataset family, an unknown kind is refused in one line naming the known
+// ones, `dataset = "cifar10"` written out is the default (the same trial ids),
+// and a run names its data set and shape.
+#include <algorithm>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace lrtune {
+namespace {
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+std::string lrtune(const std::string& args) { return test::lrtune_binary() + " " + args; }
+
+struct DatasetCli : ::testing::Test {
+  test::TempDir tmp;
+  fs::path data = tmp.path() / "cifar";
+  void SetUp() override { test::write_tiny_cifar(data, 60, 100); }
+};
+
+TEST_F(DatasetCli, KindsListsTheDatasetFamily) {
+  std::string text;
+  ASSERT_EQ(test::run_command(lrtune("kinds"), &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("dataset:\n  cifar10  CIFAR-10, binary version"));
+  EXPECT_LT(text.find("dataset:"), text.find("model:"));
+}
+
+TEST_F(DatasetCli, AnUnknownKindIsRefusedNamingTheKnownOnes) {
+  const fs::path out = tmp.path() / "run";
+  std::string text;
+  EXPECT_EQ(test::run_command(lrtune("train --dataset imagenet --data " + data.string() + " --out " +
+                                     out.string()),
+                              &text),
+            1)
+      << text;
+  EXPECT_THAT(text, HasSubstr("dataset: unknown dataset 'imagenet'"));
+  EXPECT_THAT(text, HasSubstr("cifar10"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(DatasetCli, TheDefaultWrittenOutKeepsTheIdsAndARunNamesItsData) {
+  const fs::path file = tmp.path() / "s.toml";
+  std::string plain, named;
+  for (const bool with_key : {false, true}) {
+    std::ofstream(file) << "name = \"s\"\n[base]\nepochs = 1\nval_size = 50\n"
+                        << (with_key ? "dataset = \"cifar10\"\n" : "")
+                        << "[[sweep]]\ngrid = { lr = [0.01, 0.02] }\n";
+    ASSERT_EQ(test::run_command(lrtune("study run " + file.string() + " --dry-run"), with_key ? &named : &plain),
+              0);
+  }
+  EXPECT_EQ(named, plain);
+
+  std::string text;
+  ASSERT_EQ(test::run_command(lrtune("train --data " + data.string() + " --val-size 50 --batch-size 25 "
+                                     "--threads 1 --device cpu --epochs 1 --out " +
+                                     (tmp.path() / "run").string()),
+                              &text),
+            0)
+      << text;
+  EXPECT_THAT(text, HasSubstr("cifar10: 300 training + 100 test images (3x32x32, 10 classes) from " +
+                              data.string()));
+  EXPECT_THAT(text, HasSubstr("dataset          cifar10"));
+}
+
+}  // namespace
+}  // namespace lrtune

@@ -1,0 +1,45 @@
+// The dataset registry: cifar10 is a kind, its folder comes from `data`, then
+// $LRTUNE_DATA, then its default, and what it loads carries its kind, class
+// names and shape.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "data/datasets.h"
+#include "support/test_support.h"
+
+namespace lrtune {
+namespace {
+
+TEST(Datasets, Cifar10IsAKindWithItsFolder) {
+  ASSERT_FALSE(dataset_kinds().empty());
+  EXPECT_EQ(dataset_kinds().front()->decl.name, "cifar10");
+  TrainConfig cfg;
+  EXPECT_EQ(cfg.dataset, "cifar10");
+  ::setenv("LRTUNE_DATA", "/from/env", 1);
+  EXPECT_EQ(data_folder(cfg), "/from/env");
+  cfg.data = "/from/flag";
+  EXPECT_EQ(data_folder(cfg), "/from/flag");
+  ::unsetenv("LRTUNE_DATA");
+  cfg.data = "";
+  EXPECT_EQ(data_folder(cfg), "data/cifar-10-batches-bin");
+  cfg.dataset = "nope";
+  EXPECT_THROW(data_folder(cfg), ConfigError);
+}
+
+TEST(Datasets, ALoadedSetCarriesItsKindClassesAndShape) {
+  test::TempDir dir;
+  test::write_tiny_cifar(dir.path(), 20, 30);
+  TrainConfig cfg;
+  const ImageDataset d = load_dataset(cfg, dir.str());
+  EXPECT_EQ(d.kind, "cifar10");
+  EXPECT_EQ(d.shape(), (DataShape{3, 32, 32, 10}));
+  EXPECT_EQ(d.class_names.front(), "airplane");
+  EXPECT_EQ(d.class_names.back(), "truck");
+  EXPECT_EQ(d.train.size(), 100);
+  EXPECT_EQ(d.test.size(), 30);
+  EXPECT_EQ(dataset_key(cfg), "cifar10");
+}
+
+}  // namespace
+}  // namespace lrtune

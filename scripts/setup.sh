@@ -11,6 +11,8 @@ packages=(
   libtorch-dev            # LibTorch 1.13 (CPU)
   libopenblas0-openmp     # BLAS for LibTorch; the OpenMP build shares LibTorch's threads
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev
+  zlib1g-dev              # gzipped IDX files (the mnist and fashion_mnist data sets)
+  dataset-fashion-mnist   # the real Fashion-MNIST: the fashion_mnist kind's default folder
   libpqxx-dev             # the PostgreSQL results store (libpqxx 6.4 over libpq)
   postgresql              # tests: throw-away PostgreSQL servers
   slurmctld               # tests: a one-node Slurm of the test's own (scripts/slurm_test.sh), its controller

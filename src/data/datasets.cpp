@@ -6,6 +6,7 @@
 
 #include "core/kind_table.h"
 #include "data/cifar10.h"
+#include "data/idx.h"
 
 namespace lrtune {
 namespace {
@@ -28,6 +29,24 @@ void register_builtin_datasets() {
                        {}, {}},
                       "data/cifar-10-batches-bin",
                       [](const TrainConfig&, const std::string& folder) { return load_cifar10(folder); }});
+    register_dataset({{"dataset", "mnist",
+                       "MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, "
+                       "10 classes (the four IDX files, gzipped or not)",
+                       {}, {}},
+                      "data/mnist",
+                      [](const TrainConfig&, const std::string& folder) {
+                        return load_idx_folder(folder, {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
+                      }});
+    register_dataset({{"dataset", "fashion_mnist",
+                       "Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothes, "
+                       "1x28x28, 10 classes (the four IDX files; Debian's dataset-fashion-mnist)",
+                       {}, {}},
+                      "/usr/share/datasets/fashion-mnist",
+                      [](const TrainConfig&, const std::string& folder) {
+                        return load_idx_folder(folder, {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                                        "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                                                        "Ankle boot"});
+                      }});
   });
 }
 

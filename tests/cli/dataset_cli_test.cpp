@@ -4,6 +4,8 @@
 // and a run names its data set and shape.
 #include <algorithm>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -66,6 +68,32 @@ TEST_F(DatasetCli, TheDefaultWrittenOutKeepsTheIdsAndARunNamesItsData) {
   EXPECT_THAT(text, HasSubstr("cifar10: 300 training + 100 test images (3x32x32, 10 classes) from " +
                               data.string()));
   EXPECT_THAT(text, HasSubstr("dataset          cifar10"));
+}
+
+// One epoch of the real Fashion-MNIST (Debian's package, the kind's default
+// folder: no --data) on a subset learns well above chance (0.1).
+TEST_F(DatasetCli, OneEpochOfTheRealFashionMnistLearns) {
+  const fs::path run = tmp.path() / "fm";
+  std::string text;
+  ASSERT_EQ(test::run_command(lrtune("train --dataset fashion_mnist --train-subset 3000 --val-size 1000 "
+                                     "--epochs 1 --augment crop --lr 0.05 --momentum 0.9 --threads 1 "
+                                     "--device cpu --out " + run.string()),
+                              &text),
+            0)
+      << text;
+  EXPECT_THAT(text, HasSubstr("fashion_mnist: 60000 training + 10000 test images (1x28x28, 10 classes) "
+                              "from /usr/share/datasets/fashion-mnist"));
+  std::ifstream csv(run / "metrics.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  ASSERT_EQ(header.rfind("epoch,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc", 0), 0u);
+  std::stringstream cells(row);
+  std::vector<double> v;
+  for (std::string cell; std::getline(cells, cell, ',');) v.push_back(std::stod(cell));
+  ASSERT_GE(v.size(), 8u);
+  EXPECT_GT(v[5], 0.4) << row;  // val acc (0.55 here)
+  EXPECT_GT(v[7], 0.4) << row;  // test acc
 }
 
 }  // namespace

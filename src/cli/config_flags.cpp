@@ -7,12 +7,11 @@
 #include "cli/folders.h"
 #include "study/expand.h"
 #include "store/postgres_store.h"
-#include "study/study_run.h"
 #include "model/autocast.h"
+#include "study/study_run.h"
 #include "train/trainer.h"
 
 namespace lrtune::cli {
-
 
 std::string flag_name(const std::string& key) {
   std::string f = key;

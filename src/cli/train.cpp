@@ -169,14 +169,6 @@ WorkerOptions run_worker_options(Store& store, const fs::path& dir, Console& con
   return opts;
 }
 
-// Epochs 1, 2, ... the store holds without a gap.
-std::int64_t epochs_stored(Store& store) {
-  std::int64_t n = 0;
-  for (const auto& m : store.epochs(kTrialId))
-    if (m.epoch == n + 1) ++n;
-  return n;
-}
-
 // Trains the run through the study worker, to its end or a stop; the exit
 // code. What stopped the trainer (a full disk, a damaged file) is rethrown:
 // the run keeps its last checkpoint and rows for --resume.
@@ -191,7 +183,7 @@ int train_run(Store& store, TorchPackRunner& runner, const fs::path& dir, Consol
     throw StoreError(dir.string() + ": another process took the run over while this one's "
                      "heartbeat was stale; it goes on there");
   const auto t = store.trial(kTrialId);
-  const std::int64_t epochs = epochs_stored(store);
+  const std::int64_t epochs = leading_epochs(store.epochs(kTrialId));
   if (t && (t->status == RunStatus::done || t->status == RunStatus::diverged)) {
     follow(tb, store, console);  // the session's end
     std::cout << to_string(t->status) << " after " << epochs << " epochs; results in "
@@ -256,11 +248,9 @@ int run_train(const TrainArgs& a) {
   struct LogScope {  // the console goes with this function; so does the log into it
     ~LogScope() { set_thread_change_log(nullptr); }
   } log_scope;
-  TrainConfig where = cfg;
-  where.data = options.data;
   console.line(data.kind + ": " + std::to_string(data.train.size()) + " training + " +
                    std::to_string(data.test.size()) + " test images (" + data.shape().text() +
-                   ") from " + data_folder(where),
+                   ") from " + data_folder(cfg),
                false);
 
   std::error_code ec;

@@ -96,6 +96,13 @@ double finite_seconds(const std::vector<EpochMetrics>& epochs) {
   return sum;
 }
 
+std::int64_t leading_epochs(const std::vector<EpochMetrics>& epochs) {
+  std::int64_t n = 0;
+  for (const auto& m : epochs)
+    if (m.epoch == n + 1) ++n;
+  return n;
+}
+
 std::string epoch_summary_line(const EpochMetrics& m, std::int64_t epochs, std::size_t pack) {
   return "epoch " + std::to_string(m.epoch) + "/" + std::to_string(epochs) + "  lr " +
          format_fixed(m.lr, 6) + "  train loss " + format_fixed(m.train_loss, 4) + " acc " +

@@ -45,6 +45,9 @@ const EpochMetrics* best_epoch(const std::vector<EpochMetrics>& epochs,
                                double EpochMetrics::*metric, bool lowest = false);
 // The epochs' seconds summed, non-finite ones left out.
 double finite_seconds(const std::vector<EpochMetrics>& epochs);
+// How many epochs from the first `epochs` (ordered by epoch) holds without a
+// gap: 1, 2, ... up to the first one missing.
+std::int64_t leading_epochs(const std::vector<EpochMetrics>& epochs);
 
 // Seconds between the transient in-epoch progress lines of a training run.
 inline constexpr double kProgressEverySeconds = 2.0;

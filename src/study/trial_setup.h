@@ -57,7 +57,8 @@ TrainConfig trial_config(const TrialRecord& trial, const TorchRunnerOptions& opt
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
                            const TrainConfig& cfg, nlohmann::json info, const ImageDataset& data);
 
-// run_training's hooks, forwarding to the context (transient lines dropped).
+// run_training's hooks, forwarding to the context (transient lines too: the
+// worker drops them, unless its train_log wants them).
 TrainHooks train_hooks(const TrialContext& ctx);
 
 }  // namespace lrtune

@@ -201,12 +201,7 @@ class PackRun {
         store.truncate_epochs(id, last);
         epochs_changed(id);
       };
-      ctx.stored_epochs = [&store, id] {
-        std::int64_t n = 0;
-        for (const auto& m : store.epochs(id))
-          if (m.epoch == n + 1) ++n;
-        return n;
-      };
+      ctx.stored_epochs = [&store, id] { return leading_epochs(store.epochs(id)); };
       ctx.on_log = [this, tag = tags_[i]](const std::string& line, bool transient) {
         if (opts_.train_log) opts_.train_log(line, transient);
         else if (!transient) log(tag + line);

@@ -127,6 +127,9 @@ int finish_run(const RegisteredStudy& r, Store& store, TrialSource& source, cons
   std::cout << "\n"
             << status_table(summarize(store, source.trial_ids(store)), a.jobs,
                             source.remaining(store));
+  // A search's budget and best trial as they end (the progress lines are
+  // printed only as often as the scheduler polls, so the last may be older).
+  if (const std::string note = source.progress_note(store); !note.empty()) say(note);
   say(results_line(r, store_url(a.store)));
   if (result.setup_failed) {
     say("workers stopped (they could not start, or the disk is full); see the error above");

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <string>
@@ -62,6 +63,16 @@ const fs::path& scratch_dir() {
   return *scratch;
 }
 
+void register_kinds_once() {
+  static const bool done = [] {
+    register_builtin_kinds();
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
 std::string write_input(const std::string& name, const std::string& bytes) {
   const fs::path path = scratch_dir() / name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -73,8 +84,7 @@ std::string write_input(const std::string& name, const std::string& bytes) {
 
 // Runs `read`: a typed lrtune error is a fine answer to bad input, anything
 // else escaping is a finding (the user would see no one-line message).
-template <class Read>
-void expect_typed_errors(const char* target, Read read) {
+void expect_typed_errors(const char* target, const std::function<void()>& read) {
   try {
     read();
   } catch (const Error& e) {
@@ -88,16 +98,6 @@ void expect_typed_errors(const char* target, Read read) {
     fail(std::string(target) + ": a non-std exception escaped", __FILE__, __LINE__);
   }
 }
-
-void register_kinds_once() {
-  static const bool done = [] {
-    register_builtin_kinds();
-    return true;
-  }();
-  (void)done;
-}
-
-}  // namespace
 
 int fuzz_cifar10(const std::uint8_t* data, std::size_t size) {
   const std::string bytes = text_of(data, size);
@@ -474,7 +474,8 @@ const std::vector<NamedTarget>& fuzz_targets() {
   static const std::vector<NamedTarget> targets = {
       {"cifar10", fuzz_cifar10},       {"config", fuzz_config}, {"study_file", fuzz_study_file},
       {"checkpoint", fuzz_checkpoint}, {"store", fuzz_store},   {"escape", fuzz_escape},
-      {"store_url", fuzz_store_url},   {"lr_find", fuzz_lr_find}};
+      {"store_url", fuzz_store_url},   {"lr_find", fuzz_lr_find}, {"idx", fuzz_idx},
+      {"image_folder", fuzz_image_folder}, {"tensors", fuzz_tensors}};
   return targets;
 }
 

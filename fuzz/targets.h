@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,20 @@ int fuzz_escape(const std::uint8_t* data, std::size_t size);      // report/esca
 int fuzz_store_url(const std::uint8_t* data, std::size_t size);   // core/url.h: parse and redact
 // First 16 bytes: --start-lr and --end-lr (doubles); the rest: a --compare list.
 int fuzz_lr_find(const std::uint8_t* data, std::size_t size);     // lr-find's checks
+
+// The data set readers (fuzz/data_targets.cpp). IDX: the first byte splits
+// the rest into an images file and a labels file (gzipped when they start so),
+// read as both parts of a data set. Image: the bytes as one image file of an
+// image folder, decoded and resized. Tensors: the bytes as a file torch.save wrote.
+int fuzz_idx(const std::uint8_t* data, std::size_t size);           // load_idx_folder
+int fuzz_image_folder(const std::uint8_t* data, std::size_t size);  // decode_image, resize_image
+int fuzz_tensors(const std::uint8_t* data, std::size_t size);       // load_tensors_bytes
+
+// `bytes` as the file `name` in a folder of this process (removed at exit).
+std::string write_input(const std::string& name, const std::string& bytes);
+// Runs `read`: a typed lrtune error is a fine answer to bad input, anything
+// else escaping is a finding (the user would see no one-line message).
+void expect_typed_errors(const char* target, const std::function<void()>& read);
 
 // Prints "fuzz check failed at FILE:LINE: WHAT" and aborts: a finding.
 [[noreturn]] void fail(const std::string& what, const char* file, int line);

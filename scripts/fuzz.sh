@@ -38,7 +38,8 @@ options=(-max_total_time="$seconds" -timeout=10 -print_final_stats=1 -artifact_p
 # its unpickler reserves a string's declared length (up to 4 GiB) before reading
 # it (the short read that follows is a DamagedCheckpointError), and its zip
 # reader leaks a few kB when an archive is refused.
-if [[ $target == checkpoint ]]; then
+# The tensors target reads with the same unpickler (torch::pickle_load).
+if [[ $target == checkpoint || $target == tensors ]]; then
   options+=(-malloc_limit_mb=4500 -rss_limit_mb=5000 -detect_leaks=0)
   export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0  # nor at exit
 fi

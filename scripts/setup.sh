@@ -13,6 +13,9 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev
   zlib1g-dev              # gzipped IDX files (the mnist and fashion_mnist data sets)
   dataset-fashion-mnist   # the real Fashion-MNIST: the fashion_mnist kind's default folder
+  libpng-dev libturbojpeg0-dev  # the image_folder data set's PNG and JPEG decoders
+  python3-torch           # tests: the tensors data set reads files written by Python's torch.save
+  python3-pil             # tests: image folders of PNG and JPEG files written by PIL
   libpqxx-dev             # the PostgreSQL results store (libpqxx 6.4 over libpq)
   postgresql              # tests: throw-away PostgreSQL servers
   slurmctld               # tests: a one-node Slurm of the test's own (scripts/slurm_test.sh), its controller
@@ -39,7 +42,7 @@ for option in "$@"; do
   case $option in
     --bench)
       packages+=(
-        python3-torch python3-numpy  # bench/reference/epoch_bench.py: PyTorch on the same libtorch_cpu.so
+        python3-numpy           # bench/reference/epoch_bench.py: PyTorch on the same libtorch_cpu.so
       )
       ;;
     --fuzz)

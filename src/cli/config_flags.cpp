@@ -19,9 +19,11 @@ std::string flag_name(const std::string& key) {
   return "--" + f;
 }
 
-void add_config_flags(CLI::App& app, FlagValues& values) {
+void add_config_flags(CLI::App& app, FlagValues& values,
+                      const std::function<bool(const ConfigField&)>& only) {
   const TrainConfig defaults;
   for (const auto& field : config_fields()) {
+    if (only && !only(field)) continue;
     const std::string key = field.key();
     std::string shown = field_text(defaults, field);
     if (shown.empty()) shown = "\"\"";

@@ -29,7 +29,9 @@ struct FlagError : ConfigError {
 // Flags given on the command line, keyed by configuration key.
 using FlagValues = std::map<std::string, std::string>;
 
-void add_config_flags(CLI::App& app, FlagValues& values);
+// One flag per configuration key (those `only` accepts, when given).
+void add_config_flags(CLI::App& app, FlagValues& values,
+                      const std::function<bool(const ConfigField&)>& only = {});
 
 // Applies the given flags over `cfg` (errors name the flag).
 void apply_flags(TrainConfig& cfg, const FlagValues& values);

@@ -26,7 +26,7 @@ struct Command {
 const Command kCommands[] = {
     {"train", "Train one network, checkpointing every epoch (resumable)",
      lrtune::cli::setup_train},
-    {"data", "Download or check the CIFAR-10 data", lrtune::cli::setup_data},
+    {"data", "Download or check a data set (CIFAR-10, CIFAR-100, MNIST, Fashion-MNIST, your own)", lrtune::cli::setup_data},
     {"models", "List the networks lrtune can build", lrtune::cli::setup_models},
     {"kinds", "List the models, optimizers and schedules, with their keys",
      lrtune::cli::setup_kinds},

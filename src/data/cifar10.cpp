@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "data/datasets.h"
 #include "core/format.h"
 
 namespace lrtune {
@@ -21,28 +22,8 @@ namespace {
 constexpr std::uint64_t kFnvOffset = 14695981039346656037ULL;
 constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
 
-// The whole file, checked to be whole records; DataError naming it otherwise.
-std::vector<unsigned char> read_records(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    throw DataError(path + ": is a folder; a CIFAR-10 binary batch file of that name belongs "
-                    "there (did an archive unpack one level too deep?)");
-  if (!fs::is_regular_file(path, ec))
-    throw DataError(path + ": file not found (expected a CIFAR-10 binary batch file)");
-  const auto bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
-  if (ec) throw DataError(path + ": cannot read its size: " + ec.message());
-  if (bytes == 0 || bytes % kRecordBytes != 0)
-    throw DataError(path + ": size " + std::to_string(bytes) + " bytes is not a whole number of " +
-                    std::to_string(kRecordBytes) + "-byte records (the official files are " +
-                    "30,730,000 bytes); the file is truncated or not CIFAR-10 binary");
-  std::vector<unsigned char> raw(static_cast<size_t>(bytes));
-  std::ifstream in(path, std::ios::binary);
-  if (!in.read(reinterpret_cast<char*>(raw.data()), bytes))
-    throw DataError(path + ": read failed after " + std::to_string(in.gcount()) + " bytes");
-  return raw;
-}
-
 LabelledImages decode(const std::vector<unsigned char>& raw, const std::string& path) {
+  // CIFAR-100's reader (data/cifar100.cpp) decodes its own two-label records.
   const auto n = static_cast<std::int64_t>(raw.size()) / kRecordBytes;
   auto images = torch::empty({n, 3, 32, 32}, torch::kUInt8);
   auto labels = torch::empty({n}, torch::kInt64);
@@ -70,6 +51,31 @@ std::uint64_t fingerprint_file(std::uint64_t hash, const std::string& name,
 
 }  // namespace
 
+std::vector<unsigned char> read_record_file(const std::string& path, std::int64_t record_bytes,
+                                            const std::string& what) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw DataError(path + ": is a folder; " + what + " of that name belongs there (did an " +
+                    "archive unpack one level too deep?)");
+  if (!fs::is_regular_file(path, ec)) throw DataError(path + ": file not found (expected " + what + ")");
+  const auto bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
+  if (ec) throw DataError(path + ": cannot read its size: " + ec.message());
+  if (bytes == 0 || bytes % record_bytes != 0)
+    throw DataError(path + ": size " + std::to_string(bytes) + " bytes is not a whole number of " +
+                    std::to_string(record_bytes) + "-byte records; the file is truncated or not " + what);
+  std::vector<unsigned char> raw(static_cast<size_t>(bytes));
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(raw.data()), bytes))
+    throw DataError(path + ": read failed after " + std::to_string(in.gcount()) + " bytes");
+  return raw;
+}
+
+std::string hex16(std::uint64_t hash) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
 std::uint64_t fnv1a_words(std::uint64_t hash, const unsigned char* bytes, std::size_t n) {
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -83,6 +89,10 @@ std::uint64_t fnv1a_words(std::uint64_t hash, const unsigned char* bytes, std::s
     hash = (hash ^ word) * kFnvPrime;
   }
   return hash;
+}
+
+static std::vector<unsigned char> read_records(const std::string& path) {
+  return read_record_file(path, kRecordBytes, "a CIFAR-10 binary batch file");
 }
 
 LabelledImages read_cifar10_file(const std::string& path) { return decode(read_records(path), path); }
@@ -123,9 +133,7 @@ ImageDataset load_cifar10(const std::string& dir) {
     labels.push_back(part.labels);
   }
   data.train = {torch::cat(images), torch::cat(labels)};
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-  data.fingerprint = hex;
+  data.fingerprint = hex16(hash);
   return data;
 }
 
@@ -133,6 +141,15 @@ std::string resolve_data_dir(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("LRTUNE_DATA"); env && *env) return env;
   return "data/cifar-10-batches-bin";
+}
+
+DatasetKind cifar10_dataset() {
+  return {{"dataset", "cifar10",
+                       "CIFAR-10, binary version: 50,000 training and 10,000 test images, "
+                       "3x32x32, 10 classes (data_batch_1..5.bin, test_batch.bin)",
+                       {}, {}},
+                      "data/cifar-10-batches-bin",
+                      [](const TrainConfig&, const std::string& folder) { return load_cifar10(folder); }};
 }
 
 }  // namespace lrtune

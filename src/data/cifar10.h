@@ -12,6 +12,8 @@
 
 namespace lrtune {
 
+struct DatasetKind;  // data/datasets.h
+
 // The ten classes, in label order.
 const std::vector<std::string>& cifar10_classes();
 
@@ -28,6 +30,15 @@ LabelledImages read_cifar10_file(const std::string& path);
 // official 10,000 is read, with a warning line naming it.
 ImageDataset load_cifar10(const std::string& dir);
 
+// A file of fixed-size records, whole, for the CIFAR readers: DataError
+// naming it (and `what` it should be) when it is missing, a folder, empty or
+// not a whole number of records.
+std::vector<unsigned char> read_record_file(const std::string& path, std::int64_t record_bytes,
+                                            const std::string& what);
+
+// A fingerprint's 16 hex digits.
+std::string hex16(std::uint64_t hash);
+
 // FNV-1a (64 bits) continued from `hash` over `n` bytes, taken as
 // little-endian 8-byte words (the tail zero-padded): 8x fewer multiplies
 // than byte by byte, so the 184 MB of CIFAR-10 hash in a few tens of ms.
@@ -35,5 +46,8 @@ std::uint64_t fnv1a_words(std::uint64_t hash, const unsigned char* bytes, std::s
 
 // The data folder: `flag` if set, else $LRTUNE_DATA, else ./data/cifar-10-batches-bin.
 std::string resolve_data_dir(const std::string& flag);
+
+// The `cifar10` data set kind: its keys and how it reads its folder.
+DatasetKind cifar10_dataset();
 
 }  // namespace lrtune

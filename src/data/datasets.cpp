@@ -6,7 +6,10 @@
 
 #include "core/kind_table.h"
 #include "data/cifar10.h"
+#include "data/cifar100.h"
 #include "data/idx.h"
+#include "data/image_folder.h"
+#include "data/tensors.h"
 
 namespace lrtune {
 namespace {
@@ -23,30 +26,12 @@ void register_dataset(DatasetKind kind) { kinds().add(std::move(kind)); }
 void register_builtin_datasets() {
   static std::once_flag once;
   std::call_once(once, [] {
-    register_dataset({{"dataset", "cifar10",
-                       "CIFAR-10, binary version: 50,000 training and 10,000 test images, "
-                       "3x32x32, 10 classes (data_batch_1..5.bin, test_batch.bin)",
-                       {}, {}},
-                      "data/cifar-10-batches-bin",
-                      [](const TrainConfig&, const std::string& folder) { return load_cifar10(folder); }});
-    register_dataset({{"dataset", "mnist",
-                       "MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, "
-                       "10 classes (the four IDX files, gzipped or not)",
-                       {}, {}},
-                      "data/mnist",
-                      [](const TrainConfig&, const std::string& folder) {
-                        return load_idx_folder(folder, {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
-                      }});
-    register_dataset({{"dataset", "fashion_mnist",
-                       "Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothes, "
-                       "1x28x28, 10 classes (the four IDX files; Debian's dataset-fashion-mnist)",
-                       {}, {}},
-                      "/usr/share/datasets/fashion-mnist",
-                      [](const TrainConfig&, const std::string& folder) {
-                        return load_idx_folder(folder, {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                        "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                                                        "Ankle boot"});
-                      }});
+    register_dataset(cifar10_dataset());
+    register_dataset(cifar100_dataset());
+    register_dataset(mnist_dataset());
+    register_dataset(fashion_mnist_dataset());
+    register_dataset(image_folder_dataset());
+    register_dataset(tensors_dataset());
   });
 }
 

@@ -1,16 +1,39 @@
-// Fetching the official CIFAR-10 binary archive (for users with internet).
+// Fetching a data set's official files (for users with internet): curl, an
+// MD5 check of every file, and for archives tar.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace lrtune {
 
-inline constexpr const char* kCifarUrl = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
-inline constexpr const char* kCifarMd5 = "c32a1d4ab5d03f1284b67883e8d87530";
+struct DownloadFile {
+  std::string url;  // its last path element is the file's name
+  std::string md5;
+};
 
-// Downloads the archive next to `data_dir` (its parent folder), checks its MD5
-// and unpacks it so that `data_dir` holds the batch files. `data_dir` must end
-// in cifar-10-batches-bin, the folder name inside the archive. Throws
-// DataError with what to do by hand when a step fails (no network, bad sum).
+struct DatasetDownload {
+  std::string dataset;  // the kind: cifar10, cifar100, mnist, fashion_mnist
+  std::vector<DownloadFile> files;
+  // For an archive: the folder it unpacks into (the data folder must be
+  // named so; the archive is kept beside it). Empty: the files are the data
+  // and are saved in the data folder as they are (IDX .gz files).
+  std::string unpacks_to;
+};
+
+// The official sources and checksums of `dataset`, or nullptr for kinds
+// that have nothing to download (image_folder, tensors).
+const DatasetDownload* official_download(const std::string& dataset);
+// "cifar10, cifar100, ..." for messages.
+std::string downloadable_datasets();
+
+// Makes `folder` hold the data set: downloads what is missing, checks each
+// MD5, unpacks an archive. A file already there with the right sum is kept.
+// DataError saying what to do by hand when a step fails; a file with a wrong
+// sum is removed, and a folder this call created is removed when nothing
+// usable came, so that a failure leaves nothing behind.
+void download_dataset(const DatasetDownload& d, const std::string& folder, bool quiet);
+
+// The CIFAR-10 archive, into a folder named cifar-10-batches-bin.
 void download_cifar10(const std::string& data_dir, bool quiet);
 
 }  // namespace lrtune

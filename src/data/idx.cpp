@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "data/datasets.h"
 #include "data/cifar10.h"  // fnv1a_words
 
 namespace lrtune {
@@ -122,10 +123,34 @@ ImageDataset load_idx_folder(const std::string& folder, const std::vector<std::s
   if (data.train.images.size(2) != data.test.images.size(2) ||
       data.train.images.size(3) != data.test.images.size(3))
     throw DataError(folder + ": the training images and the test images differ in size");
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-  data.fingerprint = hex;
+  data.fingerprint = hex16(hash);
   return data;
+}
+
+DatasetKind mnist_dataset() {
+  return {{"dataset", "mnist",
+                       "MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, "
+                       "10 classes (the four IDX files, gzipped or not); set augment = \"crop\": a mirrored "
+                       "digit is not the same digit",
+                       {}, {}},
+                      "data/mnist",
+                      [](const TrainConfig&, const std::string& folder) {
+                        return load_idx_folder(folder, {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
+                      }};
+}
+
+DatasetKind fashion_mnist_dataset() {
+  return {{"dataset", "fashion_mnist",
+                       "Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothes, "
+                       "1x28x28, 10 classes (the four IDX files; Debian's dataset-fashion-mnist); augment "
+                       "flipcrop, the default, suits it",
+                       {}, {}},
+                      "/usr/share/datasets/fashion-mnist",
+                      [](const TrainConfig&, const std::string& folder) {
+                        return load_idx_folder(folder, {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                                        "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                                                        "Ankle boot"});
+                      }};
 }
 
 }  // namespace lrtune

@@ -9,6 +9,8 @@
 
 namespace lrtune {
 
+struct DatasetKind;  // data/datasets.h
+
 // The four files of `folder` as a data set of grey images [N, 1, rows, cols]
 // with `class_names.size()` classes. Each file is read gzipped when NAME.gz
 // is there, else as NAME. DataError naming the file for a missing file, a
@@ -17,5 +19,11 @@ namespace lrtune {
 // label counts that differ, and a label at or above the class count. The
 // fingerprint is of the files' names and uncompressed bytes.
 ImageDataset load_idx_folder(const std::string& folder, const std::vector<std::string>& class_names);
+
+// The `mnist` data set kind: its keys and how it reads its folder.
+DatasetKind mnist_dataset();
+
+// The `fashion_mnist` data set kind: its keys and how it reads its folder.
+DatasetKind fashion_mnist_dataset();
 
 }  // namespace lrtune

@@ -82,8 +82,9 @@ void study_section(std::ostream& out, const StudyData& s) {
   out << "<section class=\"study\" id=\"" << anchor(s) << "\">\n<h2>" << html_escape(s.name)
       << "</h2>\n";
   if (!s.description.empty()) out << "<p>" << html_escape(s.description) << "</p>\n";
-  out << "<p class=\"meta\">from " << html_escape(s.source) << " · " << s.trials.size()
-      << " trials</p>\n";
+  out << "<p class=\"meta\">from " << html_escape(s.source) << " · " << s.trials.size() << " trials";
+  if (!s.data_sets.empty()) out << " · data: " << html_escape(s.data_sets);
+  out << "</p>\n";
   if (!s.warning.empty()) out << "<p class=\"warning\">" << html_escape(s.warning) << "</p>\n";
   if (s.search) out << search_html(*s.search, anchor(s)) << "<h3>Curves per epoch</h3>\n";
   out

@@ -97,7 +97,9 @@ void markdown_section(std::ostream& md, const StudyData& s, const std::vector<Fi
   md << "## " << markdown_cell(s.name) << "\n\n";
   if (!s.description.empty()) md << markdown_cell(s.description) << "\n\n";
   md << "Source: " << markdown_cell(s.source) << " — " << s.trials.size()
-     << " trials: " << status_counts(s) << ".\n\n";
+     << " trials: " << status_counts(s) << ".";
+  if (!s.data_sets.empty()) md << " Data: " << markdown_cell(s.data_sets) << ".";
+  md << "\n\n";
   if (!s.warning.empty()) md << "**" << markdown_cell(s.warning) << "**\n\n";
   if (s.search) md << search_markdown(*s.search, s.slug, figures);
   if (s.search && figures) md << "### Curves per epoch\n\n";

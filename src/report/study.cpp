@@ -28,6 +28,9 @@ StudyData section(const std::string& name, const StudyRecords& r,
   d.description = r.description;
   d.source = r.source;
   d.warning = r.data_warning;
+  std::vector<nlohmann::json> provenances;
+  for (const auto& t : trials) provenances.push_back(t.info);
+  d.data_sets = data_sets_line(provenances);
   for (std::size_t i = 0; i < trials.size(); ++i) {
     d.trials.push_back(summarize_trial(trials[i], epochs[i]));
     auto& label = d.trials.back().trial.spec.label;

@@ -43,6 +43,7 @@ struct StudyData {
   std::vector<GroupSummary> groups;
   std::vector<Series> series;
   std::string warning;      // shown under the heading (mixed copies of the data)
+  std::string data_sets;    // what the trials trained on, with shape and class count
   std::optional<SearchSection> search;  // a search study's views (StudyInfo::spec["search"])
   bool has_repeats() const;
   bool has_divergence() const;

@@ -115,6 +115,8 @@ void write_folder_config(const TrialRecord& trial, const TrialContext& ctx, cons
 std::string open_trial_dir(const TrialRecord& trial, const TrialContext& ctx,
                            const TrainConfig& cfg, nlohmann::json info, const ImageDataset& data) {
   info[kDataFingerprintKey] = data.fingerprint;
+  info[kDataSetKey] = data.kind;
+  info[kDataShapeKey] = data.shape().text();
   std::error_code ec;
   fs::create_directories(ctx.trial_dir, ec);
   if (ec) throw StoreError(ctx.trial_dir + ": cannot create: " + ec.message());

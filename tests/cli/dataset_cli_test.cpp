@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "report/assets.h"
 #include "support/test_support.h"
 
 namespace lrtune {
@@ -94,6 +95,55 @@ TEST_F(DatasetCli, OneEpochOfTheRealFashionMnistLearns) {
   ASSERT_GE(v.size(), 8u);
   EXPECT_GT(v[5], 0.4) << row;  // val acc (0.55 here)
   EXPECT_GT(v[7], 0.4) << row;  // test acc
+}
+
+// A study that sweeps the data set trains each (cifar10 from $LRTUNE_DATA,
+// fashion_mnist from Debian's package) as its own trial, without a warning
+// about mixed copies, and its report names both with their shapes.
+TEST_F(DatasetCli, AStudyOverTwoDataSetsRunsBothAndTheReportNamesThem) {
+  const fs::path file = tmp.path() / "two.toml", out = tmp.path() / "two";
+  std::ofstream(file) << "name = \"two\"\n[base]\nepochs = 1\ntrain_subset = 200\nval_size = 100\n"
+                         "batch_size = 50\nlr = 0.05\n[[sweep]]\ngrid = { dataset = [\"cifar10\", \"fashion_mnist\"] }\n";
+  std::string text;
+  ASSERT_EQ(test::run_command("LRTUNE_DATA='" + data.string() + "' " +
+                                  lrtune("study run " + file.string() + " --jobs 2 --threads-per-job 1 --out " +
+                                         out.string()),
+                              &text),
+            0)
+      << text;
+  EXPECT_THAT(text, HasSubstr("dataset=cifar10"));
+  EXPECT_THAT(text, HasSubstr("dataset=fashion_mnist"));
+  EXPECT_THAT(text, HasSubstr("2/2 trials finished"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("different copies of the data")));
+  const fs::path report = tmp.path() / "report";
+  ASSERT_EQ(test::run_command(lrtune("report " + out.string() + " --no-figures --out " + report.string()), &text),
+            0)
+      << text;
+  const std::string md = test::read_file(report / "report.md");
+  // (Markdown escapes the underscore.)
+  EXPECT_THAT(md, HasSubstr("Data: cifar10 (3x32x32, 10 classes): 1 trial; "
+                            "fashion\\_mnist (1x28x28, 10 classes): 1 trial."));
+  EXPECT_THAT(md, HasSubstr("| dataset=fashion\\_mnist | done |"));
+  if (report::page_assets().uplot_js.empty()) return;  // built without node_modules: no page
+  const std::string html = test::read_file(report / "index.html");
+  EXPECT_THAT(html, HasSubstr(" · data: cifar10 (3x32x32, 10 classes): 1 trial; fashion_mnist (1x28x28, 10 classes): 1 trial</p>"));
+}
+
+TEST_F(DatasetCli, DataCheckCountsEachClassOfEachPartOfAnyKind) {
+  std::string text;
+  ASSERT_EQ(test::run_command(lrtune("data check --dataset fashion_mnist"), &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("fashion_mnist in /usr/share/datasets/fashion-mnist: 60,000 training images, "
+                              "10,000 test images, 1x28x28, 10 classes; fingerprint "));
+  EXPECT_THAT(text, HasSubstr("Ankle boot   6000   1000\n"));
+  EXPECT_THAT(text, HasSubstr("no warnings"));
+  ASSERT_EQ(test::run_command(lrtune("data check --data " + data.string()), &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("truck     30     10\n"));
+  EXPECT_THAT(text, HasSubstr("warning: "));  // 60 images per file, not 10,000
+  EXPECT_EQ(test::run_command(lrtune("data download --dataset image_folder"), &text), 1) << text;
+  EXPECT_THAT(text, HasSubstr("--dataset image_folder: has nothing to download (the data sets with official "
+                              "files are cifar10, cifar100, mnist, fashion_mnist)"));
+  EXPECT_EQ(test::run_command(lrtune("data check --dataset cifar100 --label medium"), &text), 1) << text;
+  EXPECT_THAT(text, HasSubstr("label: must be fine or coarse"));
 }
 
 }  // namespace

@@ -56,5 +56,24 @@ TEST(Provenance, TrialsOnDifferentCopiesOfTheDataGiveOneWarningLine) {
   EXPECT_EQ(w.find('\n'), std::string::npos);
 }
 
+// A study over two data sets has one fingerprint per kind: no warning, and
+// reports name both with their shapes.
+TEST(Provenance, EachDataSetKindHasItsOwnFingerprintAndReportsNameThem) {
+  using nlohmann::json;
+  const json cifar = {{kDataFingerprintKey, "aaaaaaaaaaaaaaaa"}};  // before kinds were recorded
+  const json fashion = {{kDataFingerprintKey, "ffffffffffffffff"},
+                        {kDataSetKey, "fashion_mnist"},
+                        {kDataShapeKey, "1x28x28, 10 classes"}};
+  json other = fashion;
+  other[kDataFingerprintKey] = "eeeeeeeeeeeeeeee";
+  EXPECT_EQ(mixed_data_warning({cifar, fashion, fashion}), "");
+  EXPECT_THAT(mixed_data_warning({cifar, fashion, other}),
+              ::testing::HasSubstr("2 different copies of the data (fashion_mnist)"));
+  EXPECT_EQ(data_sets_line({fashion, fashion, json()}), "fashion_mnist (1x28x28, 10 classes)");
+  EXPECT_EQ(data_sets_line({cifar, fashion, other}),
+            "cifar10 (3x32x32, 10 classes): 1 trial; fashion_mnist (1x28x28, 10 classes): 2 trials");
+  EXPECT_EQ(data_sets_line({json::object()}), "");
+}
+
 }  // namespace
 }  // namespace lrtune

@@ -32,8 +32,13 @@ class Background {
  public:
   // Starts `lrtune ARGS`; its first output line is the shell's process id,
   // which exec hands on to lrtune.
-  explicit Background(const std::string& args) {
-    pipe_ = popen(("echo $$; exec " + lrtune(args) + " 2>&1").c_str(), "r");
+  explicit Background(const std::string& args) : Background(Program{lrtune(args)}) {}
+  // Any other program: `Background(Program{"python3 -u -m http.server ..."})`.
+  struct Program {
+    std::string command_line;
+  };
+  explicit Background(const Program& program) {
+    pipe_ = popen(("echo $$; exec " + program.command_line + " 2>&1").c_str(), "r");
     if (!pipe_) return;
     while (output_.find('\n') == std::string::npos && read_some(-1)) {
     }

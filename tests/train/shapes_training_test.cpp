@@ -2,11 +2,18 @@
 // of 10 classes, 3x32x32 images of 100 classes and 3x24x24 images of 5. The
 // split, the normalisation, the batches and the network take the shape from
 // the data, and the network learns each (generated images: each class lights
-// its own block of pixels in a noisy background).
+// its own block of pixels in a noisy background). The 3x24x24 images travel
+// through an image folder of PNG files first, as a user's would.
+#include <png.h>
+
+#include <cstring>
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "data/dataset.h"
+#include "data/image_folder.h"
 #include "support/test_support.h"
 #include "support/train_support.h"
 #include "train/trainer.h"
@@ -40,6 +47,35 @@ ImageDataset generated(const DataShape& s, std::int64_t per_class) {
   return d;
 }
 
+// Writes each image of `part` as ROOT/PART/classC/I.png (libpng) .
+void write_pngs(const LabelledImages& part, const std::filesystem::path& dir) {
+  for (std::int64_t i = 0; i < part.size(); ++i) {
+    const auto folder = dir / ("class" + std::to_string(part.labels[i].item<std::int64_t>()));
+    std::filesystem::create_directories(folder);
+    const torch::Tensor hwc = part.images[i].permute({1, 2, 0}).contiguous();
+    png_image img;
+    std::memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = static_cast<png_uint_32>(hwc.size(1));
+    img.height = static_cast<png_uint_32>(hwc.size(0));
+    img.format = hwc.size(2) == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+    char name[16];
+    std::snprintf(name, sizeof name, "%05lld.png", static_cast<long long>(i));
+    ASSERT_TRUE(png_image_write_to_file(&img, (folder / name).c_str(), 0, hwc.data_ptr<std::uint8_t>(), 0, nullptr))
+        << img.message;
+  }
+}
+
+// `d` written out as an image folder of PNG files and read back.
+ImageDataset through_image_folder(const ImageDataset& d, const test::TempDir& dir) {
+  write_pngs(d.train, dir.path() / "images" / "train");
+  write_pngs(d.test, dir.path() / "images" / "test");
+  ImageFolderOptions o;
+  o.image_size = d.shape().height;
+  o.cache_dir = (dir.path() / "cache").string();
+  return load_image_folder((dir.path() / "images").string(), o);
+}
+
 struct Case {
   DataShape shape;
   std::int64_t per_class, val_size, epochs;
@@ -50,14 +86,23 @@ class ShapesTraining : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ShapesTraining, LearnsEveryShape) {
   const Case k = GetParam();
-  const ImageDataset data = generated(k.shape, k.per_class);
+  test::TempDir dir;
+  ImageDataset data = generated(k.shape, k.per_class);
+  if (k.shape.height == 24) {
+    const ImageDataset read = through_image_folder(data, dir);
+    // Classes in folder-name order: class0..class4, as generated.
+    ASSERT_TRUE(torch::equal(std::get<0>(read.train.labels.sort()), std::get<0>(data.train.labels.sort())));
+    ASSERT_EQ(read.test.size(), data.test.size());
+    // PNG is lossless and the size unchanged: the same pixels, in another order.
+    ASSERT_EQ(read.train.images.sum().item<std::int64_t>(), data.train.images.sum().item<std::int64_t>());
+    data = read;
+  }
   ASSERT_EQ(data.shape(), k.shape);
   TrainConfig cfg = test::tiny_train_config();
   cfg.augment = "none";
   cfg.val_size = k.val_size;
   cfg.epochs = k.epochs;
   cfg.lr = 0.03;
-  test::TempDir dir;
   RunOutcome out;
   const auto rows = test::train_epochs(cfg, data, (dir.path() / "ck.pt").string(), nullptr, &out);
   ASSERT_EQ(out.status, RunStatus::done) << k.shape.text();
@@ -70,7 +115,7 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, ShapesTraining,
     ::testing::Values(Case{{1, 28, 28, 10}, 40, 55, 8, 0.9},    // grey digits; val 55: not a multiple of 10
                       Case{{3, 32, 32, 100}, 24, 300, 6, 0.5},  // CIFAR-100's shape
-                      Case{{3, 24, 24, 5}, 120, 40, 8, 0.9}),   // an image folder's 24x24
+                      Case{{3, 24, 24, 5}, 120, 40, 8, 0.9}),   // an image folder of PNGs, 24x24
     [](const ::testing::TestParamInfo<Case>& info) {
       const DataShape& s = info.param.shape;
       return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width) +

@@ -1,0 +1,27 @@
+// PNG and JPEG decoding (libpng's simplified API, libjpeg-turbo's TurboJPEG),
+// the two formats of the image_folder kind, from bytes in memory.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace lrtune {
+
+// How many channels the file holds (1 grey, 3 colour; PNG alpha is not
+// counted), read from its header alone; DataError naming `name` when the
+// bytes are neither a PNG nor a JPEG or the header is damaged.
+int image_channels(const std::vector<unsigned char>& bytes, const std::string& name);
+
+// The image as uint8 [channels, H, W] (channels 1 or 3: colour is made grey
+// or grey colour; PNG alpha is composited onto black). DataError naming
+// `name` when it cannot be decoded.
+torch::Tensor decode_image(const std::vector<unsigned char>& bytes, int channels, const std::string& name);
+
+// `image` (uint8 [C, H, W]) resized to size x size: bilinear with
+// antialiasing, as torchvision's Resize((size, size)) of a tensor; unchanged
+// when it already is that size.
+torch::Tensor resize_image(const torch::Tensor& image, std::int64_t size);
+
+}  // namespace lrtune

@@ -19,6 +19,7 @@
 #include "train/builtin_kinds.h"
 #include "core/provenance.h"
 #include "data/cifar10.h"
+#include "data/datasets.h"
 #include "machine.h"
 #include "op_profile.h"
 #include "python_worker.h"
@@ -41,6 +42,7 @@ struct Options {
   std::int64_t steps = 0, eval_batches = 0;
   int threads = 0;
   std::string clock = "wall";
+  std::string dataset = "cifar10";
   std::string data;
   std::string python = "/usr/bin/python3";
   std::string reference = std::string(LRTUNE_BENCH_DIR) + "/reference/epoch_bench.py";
@@ -154,7 +156,12 @@ int main(int argc, char** argv) {
                  "wall, or cpu: process CPU time (robust on a busy machine; use with --threads 1)")
       ->check(CLI::IsMember({"wall", "cpu"}))
       ->capture_default_str();
-  app.add_option("--data", o.data, "CIFAR-10 binary folder for epochs (default: generated data)");
+  app.add_option("--dataset", o.dataset,
+                 "cifar10 (generated CIFAR-10-shaped data, or --data's files) or fashion_mnist "
+                 "(the real files: --data, else Debian's package)")
+      ->check(CLI::IsMember({"cifar10", "fashion_mnist"}))
+      ->capture_default_str();
+  app.add_option("--data", o.data, "the data set's folder for epochs (cifar10 default: generated data)");
   app.add_option("--python", o.python, "Python with python3-torch")->capture_default_str();
   app.add_option("--reference", o.reference, "the Python reference script")->capture_default_str();
   app.add_flag("--no-python", o.no_python, "do not run the Python reference");
@@ -182,7 +189,12 @@ int main(int argc, char** argv) {
 
     const fs::path scratch = fs::temp_directory_path() / ("lrtune_bench_" + std::to_string(getpid()));
     fs::create_directories(scratch);
-    const ImageDataset data = o.data.empty() ? generated_cifar(1) : load_cifar10(o.data);
+    TrainConfig data_cfg;
+    data_cfg.dataset = o.dataset;
+    data_cfg.data = o.data;
+    const bool generated = o.dataset == "cifar10" && o.data.empty();
+    const std::string data_dir = generated ? "" : data_folder(data_cfg);
+    const ImageDataset data = generated ? generated_cifar(1) : load_dataset(data_cfg, data_dir);
 
     if (o.profile) {
       run_profiles(o, data, scratch);
@@ -193,7 +205,8 @@ int main(int argc, char** argv) {
     if (!o.no_python) {
       std::vector<std::string> args = {"--threads", std::to_string(o.threads), "--malloc",
                                        o.malloc_mode};
-      if (!o.data.empty()) args.insert(args.end(), {"--data", o.data});
+      args.insert(args.end(), {"--dataset", o.dataset});
+      if (!data_dir.empty()) args.insert(args.end(), {"--data", data_dir});
       py = std::make_unique<PythonWorker>(o.python, o.reference, args);
     }
 
@@ -204,14 +217,15 @@ int main(int argc, char** argv) {
     report.settings = "threads " + std::to_string(o.threads) + ", ATen CPU capability " +
                       cpu_capability() + ", OMP_NUM_THREADS " + env("OMP_NUM_THREADS") +
                       ", OPENBLAS_NUM_THREADS " + env("OPENBLAS_NUM_THREADS") + ", data " +
-                      (o.data.empty() ? "generated" : "CIFAR-10 files") + ", repeats " +
+                      (generated ? "generated" : o.dataset + " files") + " (" + data.shape().text() +
+                      "), repeats " +
                       std::to_string(o.repeats) + ", clock " + o.clock + ", malloc " + o.malloc_mode;
     report.load_before = load_average();
     for (const auto& device : o.devices)
       for (auto b : o.batches)
         for (const auto& mode : o.modes)
           for (const auto& precision : o.precisions) {
-            Work w{device, b, o.eval_batch, o.steps, o.eval_batches, o.clock, precision};
+            Work w{device, b, o.eval_batch, o.steps, o.eval_batches, o.clock, precision, data.shape()};
             report.rows.push_back(measure_row(mode, w, &data, scratch, py.get(), o.repeats));
           }
     report.load_after = load_average();

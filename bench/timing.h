@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "data/dataset.h"
+
 namespace lrtune::bench {
 
 // Work of the reference network per image, counted from its layer shapes.
@@ -39,6 +41,7 @@ struct Work {
   // fp32, or bf16: forward passes under bf16 autocast (lrtune's `precision`,
   // PyTorch's torch.autocast), weights, optimizer and loss in fp32.
   std::string precision = "fp32";
+  DataShape shape;  // of the data (--dataset): the network's input and classes
   std::int64_t train_images() const;
   std::int64_t eval_images() const;
 };

@@ -34,8 +34,8 @@ double now(const std::string& clock) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-torch::Tensor premade_images(std::int64_t n, const torch::Device& device) {
-  auto x = torch::randn({n, 3, 32, 32}).to(device);
+torch::Tensor premade_images(std::int64_t n, const torch::Device& device, const DataShape& s) {
+  auto x = torch::randn({n, s.channels, s.height, s.width}).to(device);
   return device.is_cpu() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
@@ -54,7 +54,7 @@ void configure_torch(int threads, bool deterministic) {
 
 StepsBench::StepsBench(const Work& work) : work_(work), device_(work.device) {
   torch::manual_seed(1);
-  model_ = build_model("reference_cnn");
+  model_ = build_model(TrainConfig{}, work.shape);  // the reference CNN for the data's shape
   model_->to(device_);
   if (device_.is_cpu()) {
     torch::NoGradGuard no_grad;
@@ -65,9 +65,9 @@ StepsBench::StepsBench(const Work& work) : work_(work), device_(work.device) {
       model_->parameters(),
       torch::optim::SGDOptions(kLr).momentum(kMomentum).weight_decay(kWeightDecay));
   for (std::int64_t i = 0; i < kPremadeBatches; ++i) {
-    train_x_.push_back(premade_images(work.batch, device_));
-    train_y_.push_back(torch::randint(10, {work.batch}, torch::kInt64).to(device_));
-    eval_x_.push_back(premade_images(work.eval_batch, device_));
+    train_x_.push_back(premade_images(work.batch, device_, work.shape));
+    train_y_.push_back(torch::randint(work.shape.classes, {work.batch}, torch::kInt64).to(device_));
+    eval_x_.push_back(premade_images(work.eval_batch, device_, work.shape));
   }
 }
 
@@ -140,6 +140,7 @@ EpochBench::EpochBench(const ImageDataset& data, const Work& work, std::filesyst
 
 Timing EpochBench::run() {
   TrainConfig cfg;
+  cfg.dataset = data_.kind;
   cfg.epochs = 1;
   cfg.batch_size = work_.batch;
   cfg.eval_batch_size = work_.eval_batch;

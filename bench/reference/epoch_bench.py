@@ -14,6 +14,7 @@ Two kinds of work, as in the C++ program:
 """
 import argparse
 import ctypes
+import gzip
 import json
 import os
 import resource
@@ -27,27 +28,33 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 FULL_TRAIN, FULL_EVAL = 45_000, 15_000
+# The data's shape (--dataset): channels, height, width, classes.
+SHAPES = {"cifar10": (3, 32, 32, 10), "fashion_mnist": (1, 28, 28, 10)}
+SHAPE = SHAPES["cifar10"]
 PREMADE_BATCHES = 8
 LR, MOMENTUM, WEIGHT_DECAY = 0.01, 0.9, 5e-4
 
 
 class ReferenceCnn(nn.Module):
-    """lrtune's reference_cnn: three conv/ReLU/max-pool stages, dropout 0.3, 1024->500->10."""
+    """lrtune's reference_cnn: three conv/ReLU/max-pool stages, dropout 0.3, then
+    64*(H/8)*(W/8) -> 500 -> classes (1024 -> 500 -> 10 for CIFAR-10)."""
 
-    def __init__(self, p=0.3):
+    def __init__(self, shape, p=0.3):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+        channels, height, width, classes = shape
+        self.flat = 64 * (height // 8) * (width // 8)
+        self.conv1 = nn.Conv2d(channels, 16, 3, padding=1)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
         self.conv3 = nn.Conv2d(32, 64, 3, padding=1)
-        self.fc1 = nn.Linear(4 * 4 * 64, 500)
-        self.fc2 = nn.Linear(500, 10)
+        self.fc1 = nn.Linear(self.flat, 500)
+        self.fc2 = nn.Linear(500, classes)
         self.dropout = nn.Dropout(p)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         x = F.max_pool2d(F.relu(self.conv3(x)), 2)
-        x = self.dropout(x.reshape(x.size(0), 64 * 4 * 4))
+        x = self.dropout(x.reshape(x.size(0), self.flat))
         x = self.dropout(F.relu(self.fc1(x)))
         return self.fc2(x)
 
@@ -71,7 +78,7 @@ def sync(device):
 
 def make_model(device):
     torch.manual_seed(1)
-    model = ReferenceCnn().to(device)
+    model = ReferenceCnn(SHAPE).to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
@@ -79,7 +86,7 @@ def make_model(device):
 
 
 def premade(n, device):
-    x = torch.randn(n, 3, 32, 32).to(device)
+    x = torch.randn(n, *SHAPE[:3]).to(device)
     return x.contiguous(memory_format=torch.channels_last) if device.type == "cpu" else x
 
 
@@ -97,7 +104,7 @@ class Steps:
         self.precision = precision
         self.model, self.opt = make_model(device)
         self.xs = [premade(batch, device) for _ in range(PREMADE_BATCHES)]
-        self.ys = [torch.randint(10, (batch,)).to(device) for _ in range(PREMADE_BATCHES)]
+        self.ys = [torch.randint(SHAPE[3], (batch,)).to(device) for _ in range(PREMADE_BATCHES)]
         self.ex = [premade(eval_batch, device) for _ in range(PREMADE_BATCHES)]
 
     def run(self, train_images, eval_images, clock=time.perf_counter):
@@ -139,6 +146,19 @@ def read_cifar(folder):
     return tr, trl, te, tel
 
 
+def read_idx(folder):
+    """The four IDX files (gzipped) -> (train u8 [N,1,H,W], labels, test u8, labels)."""
+    def read(name, dims):
+        raw = gzip.open(os.path.join(folder, name + ".gz")).read()
+        shape = [int.from_bytes(raw[4 + 4 * d:8 + 4 * d], "big") for d in range(dims)]
+        data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+        return torch.from_numpy(data.copy())
+    def part(p):
+        images = read(f"{p}-images-idx3-ubyte", 3).unsqueeze(1)
+        return images, read(f"{p}-labels-idx1-ubyte", 1).long()
+    return (*part("train"), *part("t10k"))
+
+
 def generated_cifar():
     g = torch.Generator().manual_seed(1)
     def labelled(n):
@@ -160,15 +180,16 @@ class Epoch:
         train_idx, val_idx = perm[val:val + train_images], perm[:val]
         # Channels-last (N, H, W, C) uint8 so a batch comes out channels-last.
         nhwc = tr.permute(0, 2, 3, 1).contiguous()
-        self.train_padded = F.pad(nhwc[train_idx], (0, 0, 4, 4, 4, 4))  # [N, 40, 40, 3]
+        self.train_padded = F.pad(nhwc[train_idx], (0, 0, 4, 4, 4, 4))  # [N, H+8, W+8, C]
         self.train_labels = trl[train_idx]
         self.eval_sets = [(nhwc[val_idx], trl[val_idx]),
                           (te[:test].permute(0, 2, 3, 1).contiguous(), tel[:test])]
-        scaled = self.train_padded[:, 4:36, 4:36].float().div_(255)
+        height, width = SHAPE[1], SHAPE[2]
+        scaled = self.train_padded[:, 4:4 + height, 4:4 + width].float().div_(255)
         self.mean = scaled.mean(dim=(0, 1, 2)) * 255
         self.inv_std = 1 / (scaled.std(dim=(0, 1, 2)) * 255)
         self.gen = torch.Generator().manual_seed(3)
-        self.ar = torch.arange(32)
+        self.rows, self.cols = torch.arange(height), torch.arange(width)
 
     def normalise(self, nhwc_u8):
         x = (nhwc_u8.float() - self.mean) * self.inv_std
@@ -179,8 +200,8 @@ class Epoch:
         oy = torch.randint(0, 9, (n, 1), generator=self.gen)
         ox = torch.randint(0, 9, (n, 1), generator=self.gen)
         flip = torch.randint(0, 2, (n, 1), generator=self.gen).bool()
-        rows = oy + self.ar
-        cols = ox + torch.where(flip, 31 - self.ar, self.ar)
+        rows = oy + self.rows
+        cols = ox + torch.where(flip, self.cols.numel() - 1 - self.cols, self.cols)
         crop = self.train_padded[idx[:, None, None], rows[:, :, None], cols[:, None, :]]
         return self.normalise(crop)
 
@@ -240,12 +261,16 @@ class Reference:
         torch.set_num_threads(args.threads)
         torch.use_deterministic_algorithms(bool(args.deterministic))
         self.data_dir = args.data
+        self.dataset = args.dataset
         self._data = None
         self._steps = {}
 
     def data(self):
         if self._data is None:
-            self._data = read_cifar(self.data_dir) if self.data_dir else generated_cifar()
+            if self.dataset == "fashion_mnist":
+                self._data = read_idx(self.data_dir)
+            else:
+                self._data = read_cifar(self.data_dir) if self.data_dir else generated_cifar()
         return self._data
 
     def handle(self, q):
@@ -296,7 +321,9 @@ def main():
     p.add_argument("--worker", action="store_true", help="answer JSON requests on stdin")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads")
     p.add_argument("--deterministic", type=int, default=1, help="use_deterministic_algorithms (as lrtune)")
-    p.add_argument("--data", default="", help="CIFAR-10 binary folder (default: generated data)")
+    p.add_argument("--dataset", default="cifar10", choices=sorted(SHAPES),
+                   help="the data's shape; fashion_mnist reads --data's gzipped IDX files")
+    p.add_argument("--data", default="", help="the data set's folder (cifar10 default: generated data)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", default="64,128,256", help="training batch sizes")
     p.add_argument("--eval-batch", type=int, default=250)
@@ -310,6 +337,8 @@ def main():
                    help="steady: keep freed blocks in the heap (as lrtune_bench)")
     p.add_argument("--profile", action="store_true", help="print an operator table of floor steps")
     args = p.parse_args()
+    global SHAPE
+    SHAPE = SHAPES[args.dataset]
     ref = Reference(args)
     if args.worker:
         return worker(ref)

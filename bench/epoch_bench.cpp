@@ -213,6 +213,7 @@ int main(int argc, char** argv) {
     Report report;
     report.machine = machine;
     report.threads = o.threads;
+    report.shape = data.shape();
     report.versions = version_line() + "; PyTorch (Python) " + (py ? py->version() : "not run");
     report.settings = "threads " + std::to_string(o.threads) + ", ATen CPU capability " +
                       cpu_capability() + ", OMP_NUM_THREADS " + env("OMP_NUM_THREADS") +

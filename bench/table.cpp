@@ -62,8 +62,8 @@ double usable_peak(const Report& rep) {
   return m.cores > 0 ? m.measured_gflops * used / m.cores : 0;
 }
 
-double epoch_gflops(double epoch_s) {
-  const Flops f = reference_flops();
+double epoch_gflops(double epoch_s, const DataShape& shape) {
+  const Flops f = reference_flops(shape);
   return epoch_s > 0 ? (45'000 * f.train + 15'000 * f.forward) / epoch_s / 1e9 : 0;
 }
 
@@ -95,7 +95,7 @@ double median(std::vector<double> v) {
 
 void write_markdown(std::ostream& out, const Report& rep) {
   const Machine& m = rep.machine;
-  const Flops f = reference_flops();
+  const Flops f = reference_flops(rep.shape);
   out << "Machine: " << m.cpu_model << ", " << m.cores << " cores, " << fmt("%.2f", m.ghz)
       << " GHz, " << (m.avx512 ? "AVX-512" : m.avx2 ? "AVX2" : "SSE") << (m.fma ? "+FMA" : "")
       << "; peak " << fmt("%.0f", m.measured_gflops) << " GFLOP/s measured (" << m.measured_isa
@@ -114,7 +114,7 @@ void write_markdown(std::ostream& out, const Report& rep) {
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rep.rows) {
     const double es = med(r.cpp, kEpoch);
-    const double gf = epoch_gflops(es);
+    const double gf = epoch_gflops(es, rep.shape);
     out << "| " << r.work.device << " | " << r.work.batch << " | " << mode_label(r) << " | "
         << fmt("%.0f", med(r.cpp, kTrain)) << " | " << fmt("%.0f", med(r.cpp, kEval)) << " | "
         << fmt("%.1f", es) << " (" << fmt("%.1f", lo(r.cpp, kEpoch)) << "–"

@@ -19,6 +19,7 @@ struct RowResult {
 struct Report {
   Machine machine;
   int threads = 1;
+  DataShape shape;  // of the data the rows trained on
   std::string versions, settings, load_before, load_after;
   std::vector<RowResult> rows;
 };

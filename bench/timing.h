@@ -13,7 +13,7 @@ struct Flops {
   double forward = 0;  // 2 x multiply-adds of every conv and linear layer
   double train = 0;    // forward + backward, counted as 3 x forward
 };
-Flops reference_flops();
+Flops reference_flops(const DataShape& shape = {});
 
 // One timed repeat: training and evaluation images and their seconds.
 struct Timing {

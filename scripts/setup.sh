@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev              # gzipped IDX files (the mnist and fashion_mnist data sets)
   dataset-fashion-mnist   # the real Fashion-MNIST: the fashion_mnist kind's default folder
   libpng-dev libturbojpeg0-dev  # the image_folder data set's PNG and JPEG decoders
+  libzip-dev              # the tensors data set: checks torch.save's zip archive before LibTorch reads it
   python3-torch           # tests: the tensors data set reads files written by Python's torch.save
   python3-pil             # tests: image folders of PNG and JPEG files written by PIL
   libpqxx-dev             # the PostgreSQL results store (libpqxx 6.4 over libpq)

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "core/format.h"
 #include "data/datasets.h"
 #include "data/cifar10.h"  // fnv1a_words
 
@@ -61,16 +62,22 @@ IdxFile read_idx(const std::string& path, int want_dims) {
   }
   const std::size_t header = 4 + 4 * static_cast<std::size_t>(want_dims);
   if (b.size() < header) throw DataError(path + ": cut short inside its header");
-  std::int64_t expected = 1;
+  // The product of the dimensions, in floating point: three 32-bit sizes can
+  // overflow 64-bit integers, and any product past the file's size is refused.
+  double expected = 1;
+  std::string promised;
   for (int d = 0; d < want_dims; ++d) {
     const unsigned char* p = b.data() + 4 + 4 * d;
     f.dims.push_back((std::int64_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3]);
-    expected *= f.dims.back();
+    expected *= static_cast<double>(f.dims.back());
+    promised += (d ? " x " : "") + std::to_string(f.dims.back());
   }
   const auto held = static_cast<std::int64_t>(b.size() - header);
-  if (held != expected)
-    throw DataError(path + ": its header promises " + std::to_string(expected) + " bytes of data, " +
-                    "the file holds " + std::to_string(held) + (held < expected ? " (cut short?)" : ""));
+  if (static_cast<double>(held) != expected)
+    throw DataError(path + ": its header promises " + promised +
+                    (expected < 1e15 ? " = " + format_count(expected) : std::string()) +
+                    " bytes of data, the file holds " + format_count(static_cast<double>(held)) +
+                    (static_cast<double>(held) < expected ? " (cut short?)" : ""));
   f.bytes.erase(f.bytes.begin(), f.bytes.begin() + static_cast<std::ptrdiff_t>(header));
   return f;
 }
@@ -87,6 +94,10 @@ LabelledImages read_part(const std::string& folder, const std::string& part, std
                          std::uint64_t& hash) {
   const IdxFile images = read_idx(find_file(folder, part + "-images-idx3-ubyte"), 3);
   const IdxFile labels = read_idx(find_file(folder, part + "-labels-idx1-ubyte"), 1);
+  if (images.dims[0] == 0) throw DataError(images.path + ": holds no images");
+  if (images.dims[1] < 1 || images.dims[2] < 1 || images.dims[1] > 16384 || images.dims[2] > 16384)
+    throw DataError(images.path + ": images of " + std::to_string(images.dims[1]) + " x " +
+                    std::to_string(images.dims[2]) + " pixels; 1 to 16,384 each way are read");
   if (images.dims[0] != labels.dims[0])
     throw DataError(images.path + " holds " + std::to_string(images.dims[0]) + " images, but " +
                     labels.path + " " + std::to_string(labels.dims[0]) + " labels");

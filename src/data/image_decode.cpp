@@ -50,12 +50,14 @@ png_image png_header(const std::vector<unsigned char>& b, const std::string& nam
   return img;
 }
 
-constexpr std::int64_t kMaxPixels = 1LL << 28;  // 16,384 x 16,384: more is a damaged header
+// 8,192 x 8,192 (a 67-megapixel photo; 201 MB decoded in colour): more is a
+// damaged header, or an image to shrink before training on it.
+constexpr std::int64_t kMaxPixels = 1LL << 26;
 
 void check_size(std::int64_t w, std::int64_t h, const std::string& name) {
   if (w <= 0 || h <= 0 || w * h > kMaxPixels)
     throw DataError(name + ": " + std::to_string(w) + "x" + std::to_string(h) +
-                    " pixels; images up to 16,384x16,384 are read");
+                    " pixels; images of up to 67,108,864 pixels (8,192x8,192) are read");
 }
 
 }  // namespace

@@ -1,10 +1,17 @@
 // A dict of tensors saved by Python, checked entry by entry.
 #include "data/tensors.h"
 
+#include <zip.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <memory>
+#include <new>
 
+#include <caffe2/serialize/inline_container.h>
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
@@ -94,15 +101,85 @@ LabelledImages part(const c10::Dict<c10::IValue, c10::IValue>& dict, const std::
   return p;
 }
 
+// torch.save writes a zip archive of uncompressed entries, and LibTorch
+// allocates what an entry or the pickle in it declares before reading it: a
+// damaged size would ask for gigabytes. The archive is checked first
+// (libzip): declared sizes within the file, and every entry's CRC-32.
+// The records LibTorch's own reader (miniz) sees, without their archive
+// folder ("data.pkl", "data/0", ...), sorted.
+std::vector<std::string> libtorch_records(const std::vector<char>& bytes) {
+  std::istringstream in(std::string(bytes.data(), bytes.size()));
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  std::vector<std::string> names = reader.getAllRecords();
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void check_archive(const std::vector<char>& bytes, const std::string& path) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  zip_t* archive = source ? zip_open_from_source(source, ZIP_RDONLY, &error) : nullptr;
+  if (!archive) {
+    const std::string why = zip_error_strerror(&error);
+    if (source) zip_source_free(source);
+    zip_error_fini(&error);
+    throw DataError(path + ": not a file written by torch.save (not a zip archive: " + why + ")");
+  }
+  zip_error_fini(&error);
+  const std::unique_ptr<zip_t, void (*)(zip_t*)> closer(archive, zip_discard);
+  std::vector<std::string> names;  // as libzip sees them, without their folder
+  for (zip_int64_t i = 0, n = zip_get_num_entries(archive, 0); i < n; ++i) {
+    const char* name = zip_get_name(archive, static_cast<zip_uint64_t>(i), 0);
+    const std::string full = name ? name : "";
+    names.push_back(full.substr(full.find('/') + 1));
+  }
+  std::sort(names.begin(), names.end());
+  // Two readers, one table of contents: a file whose parts disagree (two
+  // directories, say) is damaged, whichever of them LibTorch would trust.
+  std::vector<std::string> theirs;
+  try {
+    theirs = libtorch_records(bytes);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    throw DataError(path + ": not a file written by torch.save (" + what.substr(0, what.find('\n')) + ")");
+  }
+  if (names != theirs || std::find(names.begin(), names.end(), "data.pkl") == names.end())
+    throw DataError(path + ": a damaged torch.save file (its table of contents is not one torch.save writes)");
+  for (zip_int64_t i = 0, n = zip_get_num_entries(archive, 0); i < n; ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(archive, static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
+      throw DataError(path + ": a damaged torch.save file (entry " + std::to_string(i) + " cannot be read)");
+    const std::string name = st.name ? st.name : "?";
+    if (st.size > bytes.size())
+      throw DataError(path + ": a damaged torch.save file (its entry " + name + " claims " +
+                      std::to_string(st.size) + " bytes, more than the whole file)");
+    // Read through once: libzip checks each entry's CRC-32 at its end.
+    const std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> entry(
+        zip_fopen_index(archive, static_cast<zip_uint64_t>(i), 0), zip_fclose);
+    char buffer[1 << 16];
+    zip_int64_t got = entry ? 0 : -1;
+    while (entry && (got = zip_fread(entry.get(), buffer, sizeof buffer)) > 0) {
+    }
+    if (got < 0)
+      throw DataError(path + ": a damaged torch.save file (its entry " + name + ": " +
+                      zip_error_strerror(entry ? zip_file_get_error(entry.get()) : zip_get_error(archive)) +
+                      ")");
+  }
+}
+
 }  // namespace
 
 ImageDataset load_tensors_bytes(const std::vector<char>& bytes, const std::string& path) {
+  check_archive(bytes, path);
   c10::IValue value;
   try {
     value = torch::pickle_load(bytes);
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     throw DataError(path + ": not a file written by torch.save (" + what.substr(0, what.find('\n')) + ")");
+  } catch (const std::bad_alloc&) {
+    throw DataError(path + ": a damaged torch.save file (it asks for more memory than there is)");
   }
   if (!value.isGenericDict())
     throw DataError(path + ": holds a " + value.tagKind() + "; a tensors file holds a dict of " + kKeys);

@@ -96,8 +96,8 @@ TEST(Idx, EachBadFileIsNamedInOneLine) {
     auto bytes = idx_bytes({20, 28, 28}, std::vector<unsigned char>(20 * 28 * 28 - 5, 1));
     write(f.dir.path() / "train-images-idx3-ubyte", bytes, false);
     EXPECT_THAT(error_of([&] { load("mnist", f.dir.path()); }),
-                HasSubstr("train-images-idx3-ubyte: its header promises 15680 bytes of data, the file "
-                          "holds 15675 (cut short?)"));
+                HasSubstr("train-images-idx3-ubyte: its header promises 20 x 28 x 28 = 15,680 bytes of "
+                          "data, the file holds 15,675 (cut short?)"));
   }
   {
     IdxFolder f(20, 10, true);

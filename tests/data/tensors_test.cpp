@@ -91,6 +91,20 @@ TEST(Tensors, EachBadFileIsNamedWithItsEntry) {
       },
       DataError);
   EXPECT_THROW(load_tensors_file(dir.str()), DataError);  // a folder, not the file
+
+  // A byte changed inside the saved dict: the archive's CRC-32 says so before
+  // LibTorch reads sizes from it.
+  const std::string damaged = (dir.path() / "damaged.pt").string();
+  std::filesystem::copy_file(make("nchw"), damaged);
+  std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(100).put('\x7f');
+  f.close();
+  try {
+    load_tensors_file(damaged);
+    ADD_FAILURE() << "a damaged file was read";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("damaged.pt: a damaged torch.save file (its entry nchw/data.pkl: CRC error)"));
+  }
 }
 
 }  // namespace

@@ -40,7 +40,20 @@ torch::Tensor tensor_entry(const c10::Dict<c10::IValue, c10::IValue>& dict, cons
     throw DataError(path + ": has no \"" + key + "\" entry (a tensors file holds " + kKeys + ")");
   if (!it->value().isTensor())
     throw DataError(path + ": \"" + key + "\" is a " + it->value().tagKind() + ", not a tensor");
-  return it->value().toTensor();
+  torch::Tensor t = it->value().toTensor();
+  // Its elements must lie within the bytes the file gave it (a damaged file
+  // can describe a view past its storage, or over none).
+  std::int64_t last = t.storage_offset();
+  for (std::int64_t d = 0; d < t.dim(); ++d) {
+    if (t.stride(d) < 0) last = -1;
+    if (t.size(d) > 0 && last >= 0) last += (t.size(d) - 1) * t.stride(d);
+  }
+  const bool empty = t.numel() == 0;
+  if (!empty && (last < 0 || !t.storage().data() ||
+                 static_cast<std::uint64_t>(last + 1) * t.element_size() > t.storage().nbytes()))
+    throw DataError(path + ": a damaged torch.save file (\"" + key + "\" of shape " + shape_text(t) +
+                    " lies outside the data saved for it)");
+  return t;
 }
 
 // uint8 images as [N, C, H, W], whichever of the accepted layouts they came in.

@@ -3,7 +3,6 @@
 #include "data/cifar10.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -19,7 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::uint64_t kFnvOffset = 14695981039346656037ULL;
 constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
 
 LabelledImages decode(const std::vector<unsigned char>& raw, const std::string& path) {
@@ -41,13 +39,6 @@ LabelledImages decode(const std::vector<unsigned char>& raw, const std::string& 
   return {images, labels};
 }
 
-// Adds one file to the fingerprint: its name (not its folder), size and bytes.
-std::uint64_t fingerprint_file(std::uint64_t hash, const std::string& name,
-                               const std::vector<unsigned char>& raw) {
-  const std::string head = name + ":" + std::to_string(raw.size()) + ";";
-  hash = fnv1a_words(hash, reinterpret_cast<const unsigned char*>(head.data()), head.size());
-  return fnv1a_words(hash, raw.data(), raw.size());
-}
 
 }  // namespace
 
@@ -68,6 +59,13 @@ std::vector<unsigned char> read_record_file(const std::string& path, std::int64_
   if (!in.read(reinterpret_cast<char*>(raw.data()), bytes))
     throw DataError(path + ": read failed after " + std::to_string(in.gcount()) + " bytes");
   return raw;
+}
+
+std::uint64_t fingerprint_file(std::uint64_t hash, const std::string& name,
+                               const std::vector<unsigned char>& raw) {
+  const std::string head = name + ":" + std::to_string(raw.size()) + ";";
+  hash = fnv1a_words(hash, reinterpret_cast<const unsigned char*>(head.data()), head.size());
+  return fnv1a_words(hash, raw.data(), raw.size());
 }
 
 std::string hex16(std::uint64_t hash) {
@@ -110,7 +108,7 @@ ImageDataset load_cifar10(const std::string& dir) {
                     "(data_batch_1.bin .. data_batch_5.bin, test_batch.bin), run " +
                     "`lrtune data download`, or pass --data DIR / set LRTUNE_DATA");
   std::vector<torch::Tensor> images, labels;
-  std::uint64_t hash = kFnvOffset;
+  std::uint64_t hash = kFingerprintBasis;
   ImageDataset data;
   data.kind = "cifar10";
   data.class_names = cifar10_classes();
@@ -137,19 +135,14 @@ ImageDataset load_cifar10(const std::string& dir) {
   return data;
 }
 
-std::string resolve_data_dir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("LRTUNE_DATA"); env && *env) return env;
-  return "data/cifar-10-batches-bin";
-}
-
 DatasetKind cifar10_dataset() {
   return {{"dataset", "cifar10",
-                       "CIFAR-10, binary version: 50,000 training and 10,000 test images, "
-                       "3x32x32, 10 classes (data_batch_1..5.bin, test_batch.bin)",
-                       {}, {}},
-                      "data/cifar-10-batches-bin",
-                      [](const TrainConfig&, const std::string& folder) { return load_cifar10(folder); }};
+           "CIFAR-10, binary version: 50,000 training and 10,000 test images, 3x32x32, "
+           "10 classes (data_batch_1..5.bin, test_batch.bin)",
+           {},
+           {}},
+          "data/cifar-10-batches-bin",
+          [](const TrainConfig&, const std::string& folder) { return load_cifar10(folder); }};
 }
 
 }  // namespace lrtune

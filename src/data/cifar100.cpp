@@ -8,13 +8,11 @@
 
 #include "core/errors.h"
 #include "data/datasets.h"
-#include "data/cifar10.h"  // read_record_file, fnv1a_words, hex16
+#include "data/cifar10.h"  // read_record_file, fingerprint_file, hex16
 
 namespace lrtune {
 namespace {
 namespace fs = std::filesystem;
-
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
 
 LabelledImages decode(const std::vector<unsigned char>& raw, const std::string& path, int label_byte,
                       std::int64_t classes) {
@@ -70,14 +68,12 @@ ImageDataset load_cifar100(const std::string& dir, const std::string& label) {
   data.kind = "cifar100";
   data.class_names = class_names(fs::path(dir) / (coarse ? "coarse_label_names.txt" : "fine_label_names.txt"),
                                  classes, data.warnings);
-  std::uint64_t hash = kFnvOffset;
+  std::uint64_t hash = kFingerprintBasis;
   for (const std::string name : {"train.bin", "test.bin"}) {
     const std::string path = (fs::path(dir) / name).string();
     const std::vector<unsigned char> raw =
         read_record_file(path, kCifar100RecordBytes, "a CIFAR-100 binary file (3,074-byte records)");
-    const std::string head = name + ":" + std::to_string(raw.size()) + ";";
-    hash = fnv1a_words(hash, reinterpret_cast<const unsigned char*>(head.data()), head.size());
-    hash = fnv1a_words(hash, raw.data(), raw.size());
+    hash = fingerprint_file(hash, name, raw);
     (name == "train.bin" ? data.train : data.test) = decode(raw, path, coarse ? 0 : 1, classes);
   }
   data.fingerprint = hex16(hash);
@@ -86,19 +82,19 @@ ImageDataset load_cifar100(const std::string& dir, const std::string& label) {
 
 DatasetKind cifar100_dataset() {
   return {{"dataset", "cifar100",
-          "CIFAR-100, binary version: 50,000 training and 10,000 test images, 3x32x32, "
-          "100 classes or 20 superclasses (train.bin, test.bin)",
-          {{"label", KeyType::text, "fine", "",
-            "cifar100: fine (100 classes) or coarse (20 superclasses)", true,
-            [](const nlohmann::json& v) -> std::optional<std::string> {
-              if (v == "fine" || v == "coarse") return std::nullopt;
-              return std::string("must be fine or coarse");
-            }}},
-          {}},
-         "data/cifar-100-binary",
-         [](const TrainConfig& cfg, const std::string& folder) {
-           return load_cifar100(folder, cfg.text("label"));
-         }};
+           "CIFAR-100, binary version: 50,000 training and 10,000 test images, 3x32x32, "
+           "100 classes or 20 superclasses (train.bin, test.bin)",
+           {{"label", KeyType::text, "fine", "",
+             "cifar100: fine (100 classes) or coarse (20 superclasses)", true,
+             [](const nlohmann::json& v) -> std::optional<std::string> {
+               if (v == "fine" || v == "coarse") return std::nullopt;
+               return std::string("must be fine or coarse");
+             }}},
+           {}},
+          "data/cifar-100-binary",
+          [](const TrainConfig& cfg, const std::string& folder) {
+            return load_cifar100(folder, cfg.text("label"));
+          }};
 }
 
 }  // namespace lrtune

@@ -143,8 +143,4 @@ void download_dataset(const DatasetDownload& d, const std::string& folder, bool 
   }
 }
 
-void download_cifar10(const std::string& data_dir, bool quiet) {
-  download_dataset(*official_download("cifar10"), data_dir, quiet);
-}
-
 }  // namespace lrtune

@@ -33,7 +33,4 @@ std::string downloadable_datasets();
 // usable came, so that a failure leaves nothing behind.
 void download_dataset(const DatasetDownload& d, const std::string& folder, bool quiet);
 
-// The CIFAR-10 archive, into a folder named cifar-10-batches-bin.
-void download_cifar10(const std::string& data_dir, bool quiet);
-
 }  // namespace lrtune

@@ -18,8 +18,6 @@ namespace lrtune {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-
 struct IdxFile {
   std::string path;                 // as read (NAME or NAME.gz)
   std::vector<std::int64_t> dims;   // from the header
@@ -128,7 +126,7 @@ ImageDataset load_idx_folder(const std::string& folder, const std::vector<std::s
   ImageDataset data;
   data.class_names = class_names;
   const auto classes = static_cast<std::int64_t>(class_names.size());
-  std::uint64_t hash = kFnvOffset;
+  std::uint64_t hash = kFingerprintBasis;
   data.train = read_part(folder, "train", classes, hash);
   data.test = read_part(folder, "t10k", classes, hash);
   if (data.train.images.size(2) != data.test.images.size(2) ||
@@ -138,30 +136,36 @@ ImageDataset load_idx_folder(const std::string& folder, const std::vector<std::s
   return data;
 }
 
+namespace {
+
+// An IDX data set kind: the four files of a folder, with its class names.
+DatasetKind idx_kind(const char* name, const char* help, const char* folder,
+                     std::vector<std::string> classes) {
+  return {{"dataset", name, help, {}, {}},
+          folder,
+          [classes = std::move(classes)](const TrainConfig&, const std::string& dir) {
+            return load_idx_folder(dir, classes);
+          }};
+}
+
+}  // namespace
+
 DatasetKind mnist_dataset() {
-  return {{"dataset", "mnist",
-                       "MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, "
-                       "10 classes (the four IDX files, gzipped or not); set augment = \"crop\": a mirrored "
-                       "digit is not the same digit",
-                       {}, {}},
-                      "data/mnist",
-                      [](const TrainConfig&, const std::string& folder) {
-                        return load_idx_folder(folder, {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
-                      }};
+  return idx_kind("mnist",
+                  "MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, "
+                  "10 classes (the four IDX files, gzipped or not); set augment = \"crop\": a "
+                  "mirrored digit is not the same digit",
+                  "data/mnist", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
 }
 
 DatasetKind fashion_mnist_dataset() {
-  return {{"dataset", "fashion_mnist",
-                       "Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothes, "
-                       "1x28x28, 10 classes (the four IDX files; Debian's dataset-fashion-mnist); augment "
-                       "flipcrop, the default, suits it",
-                       {}, {}},
-                      "/usr/share/datasets/fashion-mnist",
-                      [](const TrainConfig&, const std::string& folder) {
-                        return load_idx_folder(folder, {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                        "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                                                        "Ankle boot"});
-                      }};
+  return idx_kind("fashion_mnist",
+                  "Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothes, "
+                  "1x28x28, 10 classes (the four IDX files; Debian's dataset-fashion-mnist); "
+                  "augment flipcrop, the default, suits it",
+                  "/usr/share/datasets/fashion-mnist",
+                  {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"});
 }
 
 }  // namespace lrtune

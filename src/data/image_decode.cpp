@@ -37,18 +37,22 @@ JpegHeader jpeg_header(tjhandle h, const std::vector<unsigned char>& b, const st
   return j;
 }
 
-// Decoded PNG header; png_image_free must follow.
-png_image png_header(const std::vector<unsigned char>& b, const std::string& name) {
+// A PNG's header read; its libpng state is freed with it, on every path.
+struct PngRead {
   png_image img;
-  std::memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_memory(&img, b.data(), b.size())) {
-    const std::string why = img.message;
-    png_image_free(&img);
-    throw DataError(name + ": a damaged PNG file (" + why + ")");
+  PngRead(const std::vector<unsigned char>& b, const std::string& name) {
+    std::memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&img, b.data(), b.size())) {
+      const std::string why = img.message;
+      png_image_free(&img);  // no destructor runs for a constructor that throws
+      throw DataError(name + ": a damaged PNG file (" + why + ")");
+    }
   }
-  return img;
-}
+  ~PngRead() { png_image_free(&img); }
+  PngRead(const PngRead&) = delete;
+  PngRead& operator=(const PngRead&) = delete;
+};
 
 // 8,192 x 8,192 (a 67-megapixel photo; 201 MB decoded in colour): more is a
 // damaged header, or an image to shrink before training on it.
@@ -62,35 +66,22 @@ void check_size(std::int64_t w, std::int64_t h, const std::string& name) {
 
 }  // namespace
 
-int image_channels(const std::vector<unsigned char>& bytes, const std::string& name) {
-  if (is_png(bytes)) {
-    png_image img = png_header(bytes, name);
-    const bool colour = img.format & PNG_FORMAT_FLAG_COLOR;
-    png_image_free(&img);
-    return colour ? 3 : 1;
-  }
-  if (!is_jpeg(bytes)) not_an_image(name);
-  Jpeg h(tjInitDecompress(), tjDestroy);
-  const JpegHeader j = jpeg_header(h.get(), bytes, name);
-  return j.colorspace == TJCS_GRAY ? 1 : 3;
-}
-
 torch::Tensor decode_image(const std::vector<unsigned char>& bytes, int channels, const std::string& name) {
   torch::Tensor hwc;
   if (is_png(bytes)) {
-    png_image img = png_header(bytes, name);
+    PngRead png(bytes, name);
+    png_image& img = png.img;
     check_size(img.width, img.height, name);
+    if (channels == 0) channels = img.format & PNG_FORMAT_FLAG_COLOR ? 3 : 1;
     img.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
     hwc = torch::empty({img.height, img.width, channels}, torch::kUInt8);
-    if (!png_image_finish_read(&img, nullptr, hwc.data_ptr<std::uint8_t>(), 0, nullptr)) {
-      const std::string why = img.message;
-      png_image_free(&img);
-      throw DataError(name + ": a damaged PNG file (" + why + ")");
-    }
+    if (!png_image_finish_read(&img, nullptr, hwc.data_ptr<std::uint8_t>(), 0, nullptr))
+      throw DataError(name + ": a damaged PNG file (" + img.message + ")");
   } else if (is_jpeg(bytes)) {
     Jpeg h(tjInitDecompress(), tjDestroy);
     const JpegHeader j = jpeg_header(h.get(), bytes, name);
     check_size(j.width, j.height, name);
+    if (channels == 0) channels = j.colorspace == TJCS_GRAY ? 1 : 3;
     hwc = torch::empty({j.height, j.width, channels}, torch::kUInt8);
     if (tjDecompress2(h.get(), bytes.data(), static_cast<unsigned long>(bytes.size()),
                       hwc.data_ptr<std::uint8_t>(), j.width, 0, j.height,

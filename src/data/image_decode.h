@@ -9,14 +9,10 @@
 
 namespace lrtune {
 
-// How many channels the file holds (1 grey, 3 colour; PNG alpha is not
-// counted), read from its header alone; DataError naming `name` when the
-// bytes are neither a PNG nor a JPEG or the header is damaged.
-int image_channels(const std::vector<unsigned char>& bytes, const std::string& name);
-
-// The image as uint8 [channels, H, W] (channels 1 or 3: colour is made grey
-// or grey colour; PNG alpha is composited onto black). DataError naming
-// `name` when it cannot be decoded.
+// The image as uint8 [channels, H, W]: channels 1 or 3 converts (colour is
+// made grey or grey colour; PNG alpha is composited onto black), 0 keeps the
+// file's own (1 grey, 3 colour; PNG alpha not counted). DataError naming
+// `name` when the bytes are neither a PNG nor a JPEG, or cannot be decoded.
 torch::Tensor decode_image(const std::vector<unsigned char>& bytes, int channels, const std::string& name);
 
 // `image` (uint8 [C, H, W]) resized to size x size: bilinear with

@@ -26,11 +26,11 @@ namespace lrtune {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
 constexpr const char* kCacheMagic = "lrtune image_folder cache 1\n";
 
 struct Entry {
   fs::path path;
+  std::string name;  // path under ROOT ("train/cat/0001.png"): cache key and fingerprint
   std::int64_t label = 0;
   bool test = false;
 };
@@ -73,7 +73,8 @@ Listing list_folder(const fs::path& root) {
     if (files.empty())
       throw DataError((train / l.classes[c]).string() + ": no .png, .jpg or .jpeg images in this class");
     for (std::size_t i = 0; i < files.size(); ++i)
-      l.entries.push_back({files[i], static_cast<std::int64_t>(c), l.split_off && i % 5 == 4});
+      l.entries.push_back({files[i], files[i].lexically_relative(root).string(),
+                           static_cast<std::int64_t>(c), l.split_off && i % 5 == 4});
   }
   if (l.split_off) return l;
   for (const auto& dir : sorted(test, true)) {
@@ -81,7 +82,8 @@ Listing list_folder(const fs::path& root) {
     if (it == l.classes.end())
       throw DataError(dir.string() + ": a test class that " + train.string() + " does not have");
     for (const auto& f : sorted(dir, false))
-      l.entries.push_back({f, static_cast<std::int64_t>(it - l.classes.begin()), true});
+      l.entries.push_back(
+          {f, f.lexically_relative(root).string(), static_cast<std::int64_t>(it - l.classes.begin()), true});
   }
   if (!l.entries.back().test)
     throw DataError(test.string() + ": no images (test/CLASS/*.png|jpg); remove the folder to split a "
@@ -91,16 +93,16 @@ Listing list_folder(const fs::path& root) {
 
 // The files' names, sizes and modification times, with the options: a
 // changed, added or removed file is a new key.
-std::string listing_key(const fs::path& root, const Listing& l, const ImageFolderOptions& o) {
+std::string listing_key(const Listing& l, const ImageFolderOptions& o) {
   std::string text = std::to_string(o.image_size) + "|" + std::to_string(o.channels) + "|";
   for (const auto& e : l.entries) {
     std::error_code ec;
     const auto size = fs::file_size(e.path, ec);
     const auto mtime = fs::last_write_time(e.path, ec).time_since_epoch().count();
-    text += fs::relative(e.path, root, ec).string() + "|" + std::to_string(size) + "|" +
+    text += e.name + "|" + std::to_string(size) + "|" +
             std::to_string(mtime) + "|" + std::to_string(e.test) + ";";
   }
-  return hex16(fnv1a_words(kFnvOffset, reinterpret_cast<const unsigned char*>(text.data()), text.size()));
+  return hex16(fnv1a_words(kFingerprintBasis, reinterpret_cast<const unsigned char*>(text.data()), text.size()));
 }
 
 fs::path user_cache_dir() {
@@ -121,7 +123,7 @@ fs::path cache_file(const fs::path& root, const Listing& l, const ImageFolderOpt
   const std::string name = root.filename().empty() ? root.parent_path().filename().string()
                                                    : root.filename().string();
   return dir / (name + "-" + std::to_string(o.image_size) + "px-c" + std::to_string(o.channels) + "-" +
-                listing_key(root, l, o) + ".bin");
+                listing_key(l, o) + ".bin");
 }
 
 // --- the cache file: magic, one JSON line, then the four tensors' bytes.
@@ -198,10 +200,9 @@ Decoded decode_one(const Entry& e, const ImageFolderOptions& o) {
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.eof() && !in) throw DataError(e.path.string() + ": cannot read");
   const std::string name = e.path.string();
-  const int channels = o.channels ? o.channels : image_channels(bytes, name);
   c10::InferenceMode guard;
-  return {resize_image(decode_image(bytes, channels, name), o.image_size),
-          fnv1a_words(kFnvOffset, bytes.data(), bytes.size())};
+  return {resize_image(decode_image(bytes, o.channels, name), o.image_size),
+          fnv1a_words(kFingerprintBasis, bytes.data(), bytes.size())};
 }
 
 std::vector<Decoded> decode_all(const Listing& l, const ImageFolderOptions& o) {
@@ -242,13 +243,12 @@ void check_channels(const Listing& l, const std::vector<Decoded>& d) {
 ImageDataset assemble(const fs::path& root, const Listing& l, const std::vector<Decoded>& d) {
   ImageDataset data;
   data.class_names = l.classes;
-  std::uint64_t hash = kFnvOffset;
+  std::uint64_t hash = kFingerprintBasis;
   std::vector<torch::Tensor> images[2];
   std::vector<std::int64_t> labels[2];
   for (std::size_t i = 0; i < d.size(); ++i) {
     const Entry& e = l.entries[i];
-    std::error_code ec;
-    const std::string head = fs::relative(e.path, root, ec).string() + ":" + std::to_string(d[i].hash) + ";";
+    const std::string head = e.name + ":" + std::to_string(d[i].hash) + ";";
     hash = fnv1a_words(hash, reinterpret_cast<const unsigned char*>(head.data()), head.size());
     images[e.test].push_back(d[i].image);
     labels[e.test].push_back(e.label);
@@ -293,24 +293,25 @@ ImageDataset load_image_folder(const std::string& root_text, const ImageFolderOp
 
 DatasetKind image_folder_dataset() {
   return {{"dataset", "image_folder",
-          "your images: ROOT/train/CLASS/*.png|jpg (and ROOT/test/CLASS/...), resized to "
-          "image_size, decoded once into a cache",
-          {{"image_size", KeyType::integer, 32, "pixels",
-            "image_folder: images are resized to image_size x image_size", true, in_range(4, 1024)},
-           {"channels", KeyType::integer, 0, "",
-            "image_folder: 1 (grey) or 3 (colour) converts every image; 0 takes them as they are", true,
-            [](const nlohmann::json& v) -> std::optional<std::string> {
-              if (v == 0 || v == 1 || v == 3) return std::nullopt;
-              return std::string("must be 0 (as the images are), 1 or 3");
-            }}},
-          {}},
-         "data/images",
-         [](const TrainConfig& cfg, const std::string& folder) {
-           ImageFolderOptions o;
-           o.image_size = cfg.integer("image_size");
-           o.channels = static_cast<int>(cfg.integer("channels"));
-           return load_image_folder(folder, o);
-         }};
+           "your images: ROOT/train/CLASS/*.png|jpg (and ROOT/test/CLASS/...), resized to "
+           "image_size, decoded once into a cache",
+           {{"image_size", KeyType::integer, 32, "pixels",
+             "image_folder: images are resized to image_size x image_size", true, in_range(4, 1024)},
+            {"channels", KeyType::integer, 0, "",
+             "image_folder: 1 (grey) or 3 (colour) converts every image; 0 takes them as they are",
+             true,
+             [](const nlohmann::json& v) -> std::optional<std::string> {
+               if (v == 0 || v == 1 || v == 3) return std::nullopt;
+               return std::string("must be 0 (as the images are), 1 or 3");
+             }}},
+           {}},
+          "data/images",
+          [](const TrainConfig& cfg, const std::string& folder) {
+            ImageFolderOptions o;
+            o.image_size = cfg.integer("image_size");
+            o.channels = static_cast<int>(cfg.integer("channels"));
+            return load_image_folder(folder, o);
+          }};
 }
 
 }  // namespace lrtune

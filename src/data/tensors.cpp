@@ -23,7 +23,6 @@ namespace lrtune {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
 const char* const kKeys = "train_images, train_labels, test_images, test_labels, classes";
 
 std::string shape_text(const torch::Tensor& t) {
@@ -118,6 +117,12 @@ LabelledImages part(const c10::Dict<c10::IValue, c10::IValue>& dict, const std::
 // allocates what an entry or the pickle in it declares before reading it: a
 // damaged size would ask for gigabytes. The archive is checked first
 // (libzip): declared sizes within the file, and every entry's CRC-32.
+// LibTorch's refusal of the file, as one line naming it.
+[[noreturn]] void not_torch_save(const std::string& path, const c10::Error& e) {
+  const std::string what = e.what_without_backtrace();
+  throw DataError(path + ": not a file written by torch.save (" + what.substr(0, what.find('\n')) + ")");
+}
+
 // The records LibTorch's own reader (miniz) sees, without their archive
 // folder ("data.pkl", "data/0", ...), sorted.
 std::vector<std::string> libtorch_records(const std::vector<char>& bytes) {
@@ -154,8 +159,7 @@ void check_archive(const std::vector<char>& bytes, const std::string& path) {
   try {
     theirs = libtorch_records(bytes);
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    throw DataError(path + ": not a file written by torch.save (" + what.substr(0, what.find('\n')) + ")");
+    not_torch_save(path, e);
   }
   if (names != theirs || std::find(names.begin(), names.end(), "data.pkl") == names.end())
     throw DataError(path + ": a damaged torch.save file (its table of contents is not one torch.save writes)");
@@ -189,8 +193,7 @@ ImageDataset load_tensors_bytes(const std::vector<char>& bytes, const std::strin
   try {
     value = torch::pickle_load(bytes);
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    throw DataError(path + ": not a file written by torch.save (" + what.substr(0, what.find('\n')) + ")");
+    not_torch_save(path, e);
   } catch (const std::bad_alloc&) {
     throw DataError(path + ": a damaged torch.save file (it asks for more memory than there is)");
   }
@@ -207,7 +210,7 @@ ImageDataset load_tensors_bytes(const std::vector<char>& bytes, const std::strin
   if (data.train.images.sizes().slice(1) != data.test.images.sizes().slice(1))
     throw DataError(path + ": train images are " + shape_text(data.train.images) + " and test images " +
                     shape_text(data.test.images) + "; they need the same channels, height and width");
-  data.fingerprint = hex16(fnv1a_words(kFnvOffset, reinterpret_cast<const unsigned char*>(bytes.data()),
+  data.fingerprint = hex16(fnv1a_words(kFingerprintBasis, reinterpret_cast<const unsigned char*>(bytes.data()),
                                        bytes.size()));
   return data;
 }
@@ -227,12 +230,13 @@ ImageDataset load_tensors_file(const std::string& path) {
 
 DatasetKind tensors_dataset() {
   return {{"dataset", "tensors",
-                       "tensors saved by Python: `data` names a file written by torch.save({"
-                       "\"train_images\": ..., \"train_labels\": ..., \"test_images\": ..., "
-                       "\"test_labels\": ..., \"classes\": [...]}, path)",
-                       {}, {}},
-                      "data/dataset.pt",
-                      [](const TrainConfig&, const std::string& file) { return load_tensors_file(file); }};
+           "tensors saved by Python: `data` names a file written by torch.save({"
+           "\"train_images\": ..., \"train_labels\": ..., \"test_images\": ..., "
+           "\"test_labels\": ..., \"classes\": [...]}, path)",
+           {},
+           {}},
+          "data/dataset.pt",
+          [](const TrainConfig&, const std::string& file) { return load_tensors_file(file); }};
 }
 
 }  // namespace lrtune

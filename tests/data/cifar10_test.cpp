@@ -123,13 +123,5 @@ TEST(Cifar10Fingerprint, FollowsTheBytesNotThePath) {
   EXPECT_NE(load_cifar10(c.str()).fingerprint, print);
 }
 
-TEST(Cifar10Reader, DataFolderPrecedence) {
-  ::setenv("LRTUNE_DATA", "/from/env", 1);
-  EXPECT_EQ(resolve_data_dir("/from/flag"), "/from/flag");
-  EXPECT_EQ(resolve_data_dir(""), "/from/env");
-  ::unsetenv("LRTUNE_DATA");
-  EXPECT_EQ(resolve_data_dir(""), "data/cifar-10-batches-bin");
-}
-
 }  // namespace
 }  // namespace lrtune

@@ -132,7 +132,8 @@ TEST(Download, EveryDownloadableKindHasItsOfficialFilesAndTheFolderNameIsChecked
   }
   EXPECT_EQ(official_download("image_folder"), nullptr);
   test::TempDir tmp;
-  EXPECT_THROW(download_cifar10((tmp.path() / "cifar").string(), true), DataError);
+  EXPECT_THROW(download_dataset(*official_download("cifar10"), (tmp.path() / "cifar").string(), true),
+               DataError);
   EXPECT_TRUE(everything_in(tmp.path()).empty());
 }
 

@@ -29,6 +29,8 @@ RunFn setup_kinds(CLI::App& sub) {
         for (const auto& key : k->keys)
           std::cout << "      " << key.name << " = " << key.default_value.dump()
                     << (key.unit.empty() ? "" : " " + key.unit) << "  " << key.help << "\n";
+        for (const auto& [key, value] : k->defaults.items())
+          std::cout << "      " << key << " = \"auto\" means " << value.dump() << " for this kind\n";
       }
     }
     return 0;

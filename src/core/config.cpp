@@ -98,7 +98,8 @@ const std::vector<OwnKey>& own_keys() {
           positive(), /*identity=*/false),
       own("augment", &C::augment, "",
           "training augmentation: flipcrop (4-pixel padded random crop + horizontal flip), "
-          "crop (the crop alone, for digits and text), none"),
+          "crop (the crop alone, for digits and text), none; auto = the data set's default "
+          "(`lrtune kinds`: crop for mnist, flipcrop for the others)"),
       own("train_subset", &C::train_subset, "images",
           "train on only this many images (0 = all 45,000)", at_least(0)),
       own("val_size", &C::val_size, "images",
@@ -302,7 +303,18 @@ const ConfigField* find_config_field(const std::string& key) {
   return nullptr;
 }
 
+std::string TrainConfig::default_augmentation() const {
+  const auto kind = find_kind("dataset", dataset);
+  if (kind && kind->defaults.contains("augment")) return kind->defaults["augment"].get<std::string>();
+  return "flipcrop";
+}
+
+std::string TrainConfig::augmentation() const {
+  return augment == "auto" ? default_augmentation() : augment;
+}
+
 json field_value(const TrainConfig& cfg, const ConfigField& field) {
+  if (field.key() == "augment") return cfg.augmentation();
   if (const OwnKey* k = find_own(field.key()))
     return std::visit([&](auto m) { return json(cfg.*m); }, k->member);
   auto it = cfg.options.find(field.key());
@@ -324,8 +336,8 @@ void TrainConfig::validate(const std::string& source) const {
   }
   check.need(warmup_epochs <= static_cast<double>(epochs), "warmup_epochs",
              "must be at most epochs (" + std::to_string(epochs) + ")");
-  check.need(one_of(augment, {"none", "crop", "flipcrop"}), "augment",
-             "unknown augmentation '" + augment + "' (none, crop, flipcrop)");
+  check.need(one_of(augment, {"auto", "none", "crop", "flipcrop"}), "augment",
+             "unknown augmentation '" + augment + "' (auto, none, crop, flipcrop)");
   check.need(one_of(precision, {"fp32", "bf16"}), "precision",
              "unknown precision '" + precision + "' (fp32, bf16)");
   check.need(val_size >= 1, "val_size", "must be at least 1");
@@ -356,7 +368,8 @@ json identity_json(const TrainConfig& cfg) {
   for (const auto& f : config_fields()) {
     if (!f.identity()) continue;
     json v = field_value(cfg, f);
-    if (v != f.spec.default_value) out[f.key()] = std::move(v);
+    const json def = f.key() == "augment" ? json(cfg.default_augmentation()) : f.spec.default_value;
+    if (v != def) out[f.key()] = std::move(v);
   }
   return out;
 }

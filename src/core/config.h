@@ -31,7 +31,7 @@ struct TrainConfig {
   std::int64_t epochs = 15;
   std::int64_t batch_size = 128;
   std::int64_t eval_batch_size = 250;  // images per evaluation forward pass
-  std::string augment = "flipcrop";    // none|crop|flipcrop (4-pixel pad crop, + flip)
+  std::string augment = "auto";        // auto|none|crop|flipcrop (4-pixel pad crop, + flip)
   std::int64_t train_subset = 0;       // use only this many training images (0 = all)
   std::int64_t val_size = 5000;        // validation images split off training, stratified
   std::int64_t seed = 1;
@@ -59,6 +59,13 @@ struct TrainConfig {
 
   // Throws ConfigError naming `source` and the key for the first bad value.
   void validate(const std::string& source = "configuration") const;
+
+  // The augmentation a run uses: `augment`, or for "auto" the data set kind's
+  // default (default_augmentation).
+  std::string augmentation() const;
+  // The data set kind's default augmentation (its KindDecl::defaults), flipcrop
+  // when it states none.
+  std::string default_augmentation() const;
 };
 
 // One key of the whole table: a run's own key or one a kind declared.
@@ -83,7 +90,8 @@ std::vector<std::string> keys_not_read(const TrainConfig& cfg);
 const std::vector<ConfigField>& config_fields();
 const ConfigField* find_config_field(const std::string& key);
 
-// The value of any key as JSON (a declared key not set reads as its default).
+// The value of any key as JSON (a declared key not set reads as its default;
+// augment reads as augmentation(), never "auto").
 nlohmann::json field_value(const TrainConfig& cfg, const ConfigField& field);
 
 // JSON of every field (sorted keys). With identity_only, only fields that
@@ -91,8 +99,9 @@ nlohmann::json field_value(const TrainConfig& cfg, const ConfigField& field);
 nlohmann::json to_json(const TrainConfig& cfg, bool identity_only = false);
 
 // The canonical form a trial's identity is hashed from: the result-changing
-// keys whose value differs from the default. A key added later with a default
-// leaves every existing identity as it was.
+// keys whose value differs from the default (for augment, the data set's
+// default). A key added later with a default leaves every existing identity as
+// it was.
 nlohmann::json identity_json(const TrainConfig& cfg);
 
 // Sets the keys present in `j` (an object). Unknown keys and wrong types throw

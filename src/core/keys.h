@@ -54,6 +54,9 @@ struct KindDecl {
   // Rules between keys (nesterov needs momentum, min_lr <= lr); each key's own
   // range is checked from its KeySpec before this runs. May be empty.
   std::function<void(const TrainConfig&, const KeyCheck&)> validate;
+  // What "auto" means for a run's own key when this kind is chosen: a data
+  // set's augmentation ({"augment": "crop"} for digits). Shown by `lrtune kinds`.
+  nlohmann::json defaults = nlohmann::json::object();
 };
 
 // Declares a kind, making its keys known to configuration parsing; safe at

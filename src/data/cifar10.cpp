@@ -140,7 +140,8 @@ DatasetKind cifar10_dataset() {
            "CIFAR-10, binary version: 50,000 training and 10,000 test images, 3x32x32, "
            "10 classes (data_batch_1..5.bin, test_batch.bin)",
            {},
-           {}},
+           {},
+           {{"augment", "flipcrop"}}},
           "data/cifar-10-batches-bin",
           [](const TrainConfig&, const std::string& folder) { return load_cifar10(folder); }};
 }

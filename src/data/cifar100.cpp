@@ -90,7 +90,8 @@ DatasetKind cifar100_dataset() {
                if (v == "fine" || v == "coarse") return std::nullopt;
                return std::string("must be fine or coarse");
              }}},
-           {}},
+           {},
+           {{"augment", "flipcrop"}}},
           "data/cifar-100-binary",
           [](const TrainConfig& cfg, const std::string& folder) {
             return load_cifar100(folder, cfg.text("label"));

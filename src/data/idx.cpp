@@ -139,9 +139,9 @@ ImageDataset load_idx_folder(const std::string& folder, const std::vector<std::s
 namespace {
 
 // An IDX data set kind: the four files of a folder, with its class names.
-DatasetKind idx_kind(const char* name, const char* help, const char* folder,
+DatasetKind idx_kind(const char* name, const char* help, const char* augment, const char* folder,
                      std::vector<std::string> classes) {
-  return {{"dataset", name, help, {}, {}},
+  return {{"dataset", name, help, {}, {}, {{"augment", augment}}},
           folder,
           [classes = std::move(classes)](const TrainConfig&, const std::string& dir) {
             return load_idx_folder(dir, classes);
@@ -153,17 +153,16 @@ DatasetKind idx_kind(const char* name, const char* help, const char* folder,
 DatasetKind mnist_dataset() {
   return idx_kind("mnist",
                   "MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28, "
-                  "10 classes (the four IDX files, gzipped or not); set augment = \"crop\": a "
-                  "mirrored digit is not the same digit",
-                  "data/mnist", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
+                  "10 classes (the four IDX files, gzipped or not); augments by cropping "
+                  "alone: a mirrored digit is not the same digit",
+                  "crop", "data/mnist", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
 }
 
 DatasetKind fashion_mnist_dataset() {
   return idx_kind("fashion_mnist",
                   "Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothes, "
-                  "1x28x28, 10 classes (the four IDX files; Debian's dataset-fashion-mnist); "
-                  "augment flipcrop, the default, suits it",
-                  "/usr/share/datasets/fashion-mnist",
+                  "1x28x28, 10 classes (the four IDX files; Debian's dataset-fashion-mnist)",
+                  "flipcrop", "/usr/share/datasets/fashion-mnist",
                   {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot"});
 }

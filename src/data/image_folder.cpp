@@ -304,7 +304,8 @@ DatasetKind image_folder_dataset() {
                if (v == 0 || v == 1 || v == 3) return std::nullopt;
                return std::string("must be 0 (as the images are), 1 or 3");
              }}},
-           {}},
+           {},
+           {{"augment", "flipcrop"}}},
           "data/images",
           [](const TrainConfig& cfg, const std::string& folder) {
             ImageFolderOptions o;

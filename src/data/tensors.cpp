@@ -234,7 +234,8 @@ DatasetKind tensors_dataset() {
            "\"train_images\": ..., \"train_labels\": ..., \"test_images\": ..., "
            "\"test_labels\": ..., \"classes\": [...]}, path)",
            {},
-           {}},
+           {},
+           {{"augment", "flipcrop"}}},
           "data/dataset.pt",
           [](const TrainConfig&, const std::string& file) { return load_tensors_file(file); }};
 }

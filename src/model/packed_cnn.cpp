@@ -13,10 +13,8 @@ struct ConvShape {
   const char* name;
   std::int64_t in, out;
 };
-constexpr ConvShape kConvs[] = {{"conv1", 3, 16}, {"conv2", 16, 32}, {"conv3", 32, 64}};
-constexpr std::int64_t kFlat = 64 * 4 * 4;  // features after the last pooling
+constexpr ConvShape kConvs[] = {{"conv1", 0, 16}, {"conv2", 16, 32}, {"conv3", 32, 64}};
 constexpr std::int64_t kHidden = 500;
-constexpr std::int64_t kClasses = 10;
 
 torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                    std::int64_t groups) {
@@ -31,8 +29,8 @@ torch::Tensor copy_view(const torch::Tensor& p, std::int64_t copies) {
   return p.view(shape);
 }
 
-PackedCnnImpl::PackedCnnImpl(std::int64_t copies, double dropout)
-    : copies_(copies), dropout_(dropout) {
+PackedCnnImpl::PackedCnnImpl(std::int64_t copies, const DataShape& shape, double dropout)
+    : copies_(copies), shape_(shape), flat_(ReferenceCnn::flat_features(shape)), dropout_(dropout) {
   TORCH_CHECK(copies > 0, "a pack needs at least one copy");
   const std::int64_t K = copies;
   // Placeholders: every copy's weights come from a ReferenceCnn (load_copy),
@@ -48,10 +46,11 @@ PackedCnnImpl::PackedCnnImpl(std::int64_t copies, double dropout)
   torch::Tensor* b[] = {&conv1_b_, &conv2_b_, &conv3_b_};
   for (int i = 0; i < 3; ++i) {
     const auto& c = kConvs[i];
-    layer(c.name, {K * c.out, c.in, 3, 3}, {K * c.out}, *w[i], *b[i]);
+    const std::int64_t in = i == 0 ? shape.channels : c.in;
+    layer(c.name, {K * c.out, in, 3, 3}, {K * c.out}, *w[i], *b[i]);
   }
-  layer("fc1", {K, kHidden, kFlat}, {K, kHidden}, fc1_w_, fc1_b_);
-  layer("fc2", {K, kClasses, kHidden}, {K, kClasses}, fc2_w_, fc2_b_);
+  layer("fc1", {K, kHidden, flat_}, {K, kHidden}, fc1_w_, fc1_b_);
+  layer("fc2", {K, shape.classes, kHidden}, {K, shape.classes}, fc2_w_, fc2_b_);
 }
 
 void PackedCnnImpl::set_channels_last(bool on) {
@@ -62,18 +61,21 @@ void PackedCnnImpl::set_channels_last(bool on) {
 }
 
 torch::Tensor PackedCnnImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 5 && x.size(0) == copies_, "PackedCnn expects [", copies_,
-              ", B, 3, 32, 32] input, got ", x.sizes());
+  const auto& s = shape_;
+  TORCH_CHECK(x.dim() == 5 && x.size(0) == copies_ && x.size(2) == s.channels &&
+                  x.size(3) == s.height && x.size(4) == s.width,
+              "PackedCnn expects [", copies_, ", B, ", s.channels, ", ", s.height, ", ", s.width,
+              "] input, got ", x.sizes());
   const std::int64_t K = copies_, B = x.size(1);
-  // [K, B, 3, H, W] -> [B, K*3, H, W]: copy k's channels are group k.
-  auto h = x.transpose(0, 1).reshape({B, K * 3, 32, 32});
+  // [K, B, C, H, W] -> [B, K*C, H, W]: copy k's channels are group k.
+  auto h = x.transpose(0, 1).reshape({B, K * s.channels, s.height, s.width});
   if (channels_last_) h = h.contiguous(torch::MemoryFormat::ChannelsLast);
   // relu(max_pool(c)) = max_pool(relu(c)) with a quarter of the ReLU work, as in ReferenceCnn.
   h = torch::max_pool2d(conv(h, conv1_w_, conv1_b_, K), /*kernel_size=*/2).relu_();
   h = torch::max_pool2d(conv(h, conv2_w_, conv2_b_, K), 2).relu_();
   h = torch::max_pool2d(conv(h, conv3_w_, conv3_b_, K), 2).relu_();
-  // [B, K*64, 4, 4] -> [K, B, 1024] in ReferenceCnn's flattening order (c, y, x).
-  h = h.reshape({B, K, kFlat}).transpose(0, 1);
+  // [B, K*64, H/8, W/8] -> [K, B, flat] in ReferenceCnn's flattening order (c, y, x).
+  h = h.reshape({B, K, flat_}).transpose(0, 1);
   // ReferenceCnn's dropout: a pack of one draws the masks a lone run draws.
   h = hashed_dropout(h, dropout_, is_training());
   h = torch::relu(torch::baddbmm(fc1_b_.unsqueeze(1), h, fc1_w_.transpose(1, 2)));

@@ -8,6 +8,8 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "data/dataset.h"
+
 namespace lrtune {
 
 class ReferenceCnn;
@@ -19,13 +21,18 @@ class ReferenceCnn;
 // into [K, <ReferenceCnn's shape>], the form per-copy arithmetic uses.
 class PackedCnnImpl : public torch::nn::Module {
  public:
-  PackedCnnImpl(std::int64_t copies, double dropout = 0.3);
+  // K copies of ReferenceCnn(shape): the same layers for any image size,
+  // channel count and class count (ConfigError where ReferenceCnn refuses).
+  PackedCnnImpl(std::int64_t copies, const DataShape& shape = {}, double dropout = 0.3);
+  // CIFAR-10's shape with this dropout probability.
+  PackedCnnImpl(std::int64_t copies, double dropout) : PackedCnnImpl(copies, DataShape{}, dropout) {}
 
-  // float [K, B, 3, 32, 32] -> logits [K, B, 10]. Copy k sees only x[k] and its
-  // own weights; dropout masks are drawn independently for every element.
+  // float [K, B, C, H, W] -> logits [K, B, classes]. Copy k sees only x[k] and
+  // its own weights; dropout masks are drawn independently for every element.
   torch::Tensor forward(const torch::Tensor& x);
 
   std::int64_t copies() const { return copies_; }
+  const DataShape& shape() const { return shape_; }
   // Channels-last convolution weights and inputs (faster on the CPU).
   void set_channels_last(bool on);
   bool channels_last() const { return channels_last_; }
@@ -36,6 +43,8 @@ class PackedCnnImpl : public torch::nn::Module {
 
  private:
   std::int64_t copies_;
+  DataShape shape_;
+  std::int64_t flat_;  // fc1's inputs, as ReferenceCnn computes them
   double dropout_;
   bool channels_last_ = false;
   torch::Tensor conv1_w_, conv1_b_, conv2_w_, conv2_b_, conv3_w_, conv3_b_;

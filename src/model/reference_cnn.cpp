@@ -74,11 +74,15 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool train) {
   return x * (bf16 ? dropout_mask(x, p, seed).to(torch::kBFloat16) : dropout_mask(x, p, seed));
 }
 
-ReferenceCnn::ReferenceCnn(const DataShape& shape, double p) {
+std::int64_t ReferenceCnn::flat_features(const DataShape& shape) {
   if (shape.height < 8 || shape.width < 8 || shape.channels < 1 || shape.classes < 2)
     throw ConfigError("model reference_cnn: needs images of at least 8x8 pixels and 2 classes "
                       "(three 2x2 poolings); the data set has " + shape.text());
-  flat_ = 64 * (shape.height / 2 / 2 / 2) * (shape.width / 2 / 2 / 2);
+  return 64 * (shape.height / 2 / 2 / 2) * (shape.width / 2 / 2 / 2);
+}
+
+ReferenceCnn::ReferenceCnn(const DataShape& shape, double p) {
+  flat_ = flat_features(shape);
   auto conv = [](std::int64_t in, std::int64_t out) {
     return nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1);
   };

@@ -26,6 +26,10 @@ class ReferenceCnn : public Network {
   explicit ReferenceCnn(double dropout) : ReferenceCnn(DataShape{}, dropout) {}
   torch::Tensor forward(torch::Tensor x) override;
 
+  // fc1's inputs for data of `shape`, 64 * (H/8) * (W/8); the ConfigError of
+  // the constructor for a shape it cannot take.
+  static std::int64_t flat_features(const DataShape& shape);
+
  private:
   // Evaluation on the CPU without gradients: the convolution stages in
   // oneDNN's own blocked layout (no max-pool indices, no layout changes

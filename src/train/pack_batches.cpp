@@ -72,8 +72,9 @@ void PackBatches::start_epoch(std::int64_t epoch) {
     if (on_device_) {
       // BatchMaker takes one draw per image, in order, from this generator.
       std::vector<std::int64_t> c(static_cast<std::size_t>(n_train_), kNoAugment);
-      if (configs_[k].augment == "flipcrop")
-        for (auto& x : c) x = augment_code(rngs_.back()());
+      const std::string& augment = configs_[k].augmentation();
+      if (augment != "none")
+        for (auto& x : c) x = augment_code(rngs_.back()(), /*flip=*/augment == "flipcrop");
       codes.push_back(std::move(c));
     }
   }
@@ -89,8 +90,10 @@ Batch PackBatches::from_makers(const std::vector<BatchMaker>& makers,
                                std::vector<std::mt19937_64>* rngs) const {
   std::vector<torch::Tensor> images, labels;
   for (std::size_t k = 0; k < makers.size(); ++k) {
-    const bool augment = rngs && configs_[k].augment == "flipcrop";
-    Batch b = makers[k].make(order[k], begin, end, augment ? &(*rngs)[k] : nullptr);
+    const std::string& augment = configs_[k].augmentation();
+    Batch b = makers[k].make(order[k], begin, end,
+                             rngs && augment != "none" ? &(*rngs)[k] : nullptr,
+                             /*flip_too=*/augment == "flipcrop");
     images.push_back(b.images);
     labels.push_back(b.labels);
   }

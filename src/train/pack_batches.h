@@ -32,7 +32,7 @@ class PackBatches {
   // as run_training does for that copy's seed.
   void start_epoch(std::int64_t epoch);
   // Positions [begin, end) of the current epoch, of the validation split and
-  // of the test set: images float [K, n, 3, 32, 32], labels int64 [K, n].
+  // of the test set: images float [K, n, C, H, W], labels int64 [K, n].
   Batch train(std::int64_t begin, std::int64_t end);
   Batch val(std::int64_t begin, std::int64_t end) const;
   Batch test(std::int64_t begin, std::int64_t end) const;

@@ -47,7 +47,7 @@ std::vector<std::size_t> packed_index(const PackedCnn& model, const ReferenceCnn
 
 void save_copy_checkpoint(const std::string& path, const PackedCnn& model, PackedSgd& optimizer,
                           std::int64_t k, const TrainConfig& cfg, std::int64_t epoch) {
-  ReferenceCnn single;
+  ReferenceCnn single(model->shape());
   single.to(model->parameters().front().device());
   model->store_copy(k, single);
   torch::optim::SGD sgd(single.parameters(), sgd_options(cfg));
@@ -70,7 +70,7 @@ std::optional<std::int64_t> load_copy_checkpoint(const std::string& path, Packed
                                                  PackedSgd& optimizer, std::int64_t k,
                                                  const TrainConfig& cfg,
                                                  const torch::Device& device) {
-  ReferenceCnn single;
+  ReferenceCnn single(model->shape());
   single.to(device);
   torch::optim::SGD sgd(single.parameters(), sgd_options(cfg));
   const auto loaded = load_checkpoint(path, single, sgd, cfg, device);

@@ -97,6 +97,7 @@ class PackTrainer final : public TrainingSession {
   std::vector<std::string> paths_;
   const PackHooks& hooks_;
   PackOptions options_;
+  DataShape shape_;
   torch::Device device_;
   bool bf16_ = false;
   std::unique_ptr<PackBatches> batches_;
@@ -115,19 +116,16 @@ class PackTrainer final : public TrainingSession {
 PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const ImageDataset& data,
                          const std::vector<std::string>& paths, const PackHooks& hooks,
                          const PackOptions& options)
-    : configs_(configs), paths_(paths), hooks_(hooks), options_(options),
+    : configs_(configs), paths_(paths), hooks_(hooks), options_(options), shape_(data.shape()),
       device_(resolve_device(configs.at(0).device)), copies_(configs.size()) {
   if (paths_.size() != configs_.size())
     throw ConfigError("pack: one checkpoint path per trial is needed");
-  if (data.shape() != DataShape{})
-    throw ConfigError("pack: packs train CIFAR-10's shape (" + DataShape{}.text() +
-                      ") only, and this data set has " + data.shape().text() + "; run with --pack 1");
   const std::string key = pack_key(configs_[0]);
   for (const auto& cfg : configs_) {
     cfg.validate();
     if (!packable(cfg))
-      throw ConfigError("pack: model '" + cfg.model + "' with augment '" + cfg.augment +
-                        "' cannot be packed (packs train reference_cnn with none or flipcrop)");
+      throw ConfigError("pack: model '" + cfg.model +
+                        "' has no packed form (packs train reference_cnn); run with --pack 1");
     if (!optimizer_kind(cfg.optimizer).packs)
       throw ConfigError("pack: optimizer '" + cfg.optimizer +
                         "' cannot be trained in a pack (only sgd can); run with --pack 1");
@@ -153,11 +151,11 @@ PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const ImageDat
 
 void PackTrainer::build_model() {
   const auto K = static_cast<std::int64_t>(configs_.size());
-  model_ = PackedCnn(K, options_.dropout);
+  model_ = PackedCnn(K, shape_, options_.dropout);
   for (std::int64_t k = 0; k < K; ++k) {
     // The same initial weights as run_training gives this trial.
     torch::manual_seed(mix_seed(static_cast<std::uint64_t>(configs_[k].seed), streams::kInit));
-    ReferenceCnn single(DataShape{}, options_.dropout);  // packs: CIFAR-10's shape
+    ReferenceCnn single(shape_, options_.dropout);
     model_->load_copy(k, single);
   }
   model_->to(device_);
@@ -360,7 +358,7 @@ std::vector<RunOutcome> PackTrainer::outcomes() const {
 }  // namespace
 
 bool packable(const TrainConfig& cfg) {
-  return cfg.model == "reference_cnn" && cfg.augment != "crop";
+  return cfg.model == "reference_cnn";
 }
 
 std::string pack_key(const TrainConfig& cfg) {

@@ -42,8 +42,8 @@ struct PackOptions {
   double dropout = 0.3;
 };
 
-// Whether `cfg` can train in a pack at all: the packed model exists for its
-// model, and its augmentation is one packs implement (none, flipcrop).
+// Whether `cfg` can train in a pack at all: its model has a packed form
+// (reference_cnn, for any data shape and augmentation).
 bool packable(const TrainConfig& cfg);
 
 // Trials with equal keys can share a pack: model, batch size, epochs, data

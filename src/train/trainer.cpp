@@ -100,8 +100,8 @@ struct SingleSession::State {
     if (momentum) optimizer->set_momentum(*momentum);
     const std::int64_t begin = step * cfg.batch_size;
     Batch batch = train_maker.make(order, begin, std::min(n_train, begin + cfg.batch_size),
-                                   cfg.augment == "none" ? nullptr : &augment_rng,
-                                   /*flip=*/cfg.augment == "flipcrop");
+                                   cfg.augmentation() == "none" ? nullptr : &augment_rng,
+                                   /*flip=*/cfg.augmentation() == "flipcrop");
     auto x = batch.images.to(device, /*non_blocking=*/true);
     auto y = batch.labels.to(device, /*non_blocking=*/true);
     optimizer->torch().zero_grad();

@@ -47,6 +47,29 @@ TEST(PackedData, DeviceBatcherMatchesBatchMaker) {
   EXPECT_TRUE(torch::allclose(plain.images[0], plain_expected.images, 0, 1e-5));
 }
 
+// Grey 28x28 images, cropped without flips (augment "crop"): the same pixels as
+// BatchMaker with flip_too = false from the same draws.
+TEST(PackedData, DeviceBatcherCropsGreyImagesAsBatchMakerDoes) {
+  torch::manual_seed(2);
+  const LabelledImages images{torch::randint(0, 256, {30, 1, 28, 28}, torch::kUInt8),
+                              torch::randint(0, 10, {30})};
+  const ChannelStats st{{0.4f}, {0.3f}};
+  const DeviceBatcher gpu_style(images, {st}, torch::kCPU);
+  const std::vector<std::int64_t> order = {4, 29, 0, 13, 13, 8, 21};
+  std::mt19937_64 rng(5), twin(5);
+  std::vector<std::int64_t> codes;
+  for (std::size_t i = 0; i < order.size(); ++i) codes.push_back(augment_code(twin(), /*flip=*/false));
+  const Batch expected = BatchMaker(images, st, false).make(order, 0, 7, &rng, /*flip_too=*/false);
+  const Batch got = gpu_style.make(torch::tensor(order).view({1, 7}), torch::tensor(codes).view({1, 7}));
+  ASSERT_EQ(got.images.sizes(), (std::vector<std::int64_t>{1, 7, 1, 28, 28}));
+  EXPECT_TRUE(torch::allclose(got.images[0], expected.images, 0, 1e-5))
+      << (got.images[0] - expected.images).abs().max().item<float>();
+  EXPECT_TRUE(torch::equal(got.labels[0], expected.labels));
+  // The draws do shift the images: not the unaugmented batch.
+  const Batch plain = BatchMaker(images, st, false).make(order, 0, 7, nullptr);
+  EXPECT_FALSE(torch::allclose(plain.images, expected.images, 0, 1e-5));
+}
+
 TEST(PackedData, BothPackPathsServeTheSameBatches) {
   test::TempDir dir;
   test::write_tiny_cifar(dir.path(), 30, 20);
@@ -55,6 +78,9 @@ TEST(PackedData, BothPackPathsServeTheSameBatches) {
   for (auto& c : configs) c.val_size = 50;
   configs[1].seed = 9;
   configs[1].augment = "none";
+  configs.push_back(configs[0]);
+  configs[2].seed = 4;
+  configs[2].augment = "crop";
   PackBatches cpu(configs, data, torch::kCPU, /*on_device=*/false);
   PackBatches dev(configs, data, torch::kCPU, /*on_device=*/true);
   ASSERT_EQ(cpu.train_size(), 100);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/errors.h"
 #include "model/network.h"
 #include "model/packed_cnn.h"
 #include "model/reference_cnn.h"
@@ -12,26 +13,31 @@ namespace {
 
 TEST(PackedCnn, ForwardMatchesSeparateNetworks) {
   constexpr std::int64_t K = 3, B = 5;
-  std::vector<std::shared_ptr<ReferenceCnn>> singles;
-  PackedCnn pack(K, /*dropout=*/0.0);
-  for (std::int64_t k = 0; k < K; ++k) {
-    torch::manual_seed(100 + k);
-    singles.push_back(std::make_shared<ReferenceCnn>(0.0));
-    pack->load_copy(k, *singles.back());
-  }
-  torch::manual_seed(7);
-  const auto x = torch::randn({K, B, 3, 32, 32});
-  for (bool channels_last : {false, true}) {
-    pack->set_channels_last(channels_last);
-    const auto logits = pack->forward(x);
-    ASSERT_EQ(logits.sizes(), (std::vector<std::int64_t>{K, B, 10}));
+  // CIFAR-10's shape, grey digits, and an odd size with 7 classes (fc1 from 3x2 features).
+  for (const DataShape shape : {DataShape{}, DataShape{1, 28, 28, 10}, DataShape{3, 24, 20, 7}}) {
+    std::vector<std::shared_ptr<ReferenceCnn>> singles;
+    PackedCnn pack(K, shape, /*dropout=*/0.0);
     for (std::int64_t k = 0; k < K; ++k) {
-      const auto expected = singles[k]->forward(x[k]);
-      EXPECT_TRUE(torch::allclose(logits[k], expected, /*rtol=*/1e-4, /*atol=*/1e-5))
-          << "copy " << k << " channels_last " << channels_last << " max diff "
-          << (logits[k] - expected).abs().max().item<float>();
+      torch::manual_seed(100 + k);
+      singles.push_back(std::make_shared<ReferenceCnn>(shape, 0.0));
+      pack->load_copy(k, *singles.back());
+    }
+    torch::manual_seed(7);
+    const auto x = torch::randn({K, B, shape.channels, shape.height, shape.width});
+    for (bool channels_last : {false, true}) {
+      pack->set_channels_last(channels_last);
+      const auto logits = pack->forward(x);
+      ASSERT_EQ(logits.sizes(), (std::vector<std::int64_t>{K, B, shape.classes}));
+      for (std::int64_t k = 0; k < K; ++k) {
+        const auto expected = singles[k]->forward(x[k]);
+        EXPECT_TRUE(torch::allclose(logits[k], expected, /*rtol=*/1e-4, /*atol=*/1e-5))
+            << shape.text() << " copy " << k << " channels_last " << channels_last << " max diff "
+            << (logits[k] - expected).abs().max().item<float>();
+      }
     }
   }
+  // The reference network's refusal, not a LibTorch error later.
+  EXPECT_THROW(PackedCnn(2, DataShape{1, 6, 6, 10}), ConfigError);
 }
 
 TEST(PackedCnn, CopiesGoInAndOutUnchanged) {

@@ -37,7 +37,7 @@ TEST(ShippedStudies, ReadExpandAndValidate) {
       EXPECT_NO_THROW(cfg.validate(t.label));
       // The choices the files share (studies/reference/part1-lr.toml says why).
       EXPECT_EQ(cfg.batch_size, 128);
-      EXPECT_EQ(cfg.augment, "flipcrop");
+      EXPECT_EQ(cfg.augmentation(), "flipcrop");
       EXPECT_DOUBLE_EQ(cfg.weight_decay, 5e-4);
       epochs += t.epochs_total;
     }

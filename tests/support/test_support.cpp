@@ -88,6 +88,33 @@ int run_command(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+namespace {
+
+LabelledImages blocks(const DataShape& s, std::int64_t per_class, std::uint64_t seed) {
+  const std::int64_t n = per_class * s.classes, grid = (s.height - 2) / 3;
+  torch::manual_seed(seed);
+  auto images = torch::randint(0, 64, {n, s.channels, s.height, s.width}, torch::kInt64).to(torch::kUInt8);
+  auto labels = torch::arange(n, torch::kInt64).remainder(s.classes);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t c = i % s.classes, y = 1 + 3 * (c % grid), x = 1 + 3 * ((c / grid) % grid);
+    for (std::int64_t ch = 0; ch < s.channels; ++ch)
+      images[i][ch].narrow(0, y, 3).narrow(1, x, 3).fill_(ch == c % s.channels || s.channels == 1 ? 255 : 160);
+  }
+  return {images, labels};
+}
+
+}  // namespace
+
+ImageDataset generated_blocks(const DataShape& s, std::int64_t per_class) {
+  ImageDataset d;
+  d.kind = "generated";
+  d.train = blocks(s, per_class, 1);
+  d.test = blocks(s, per_class / 4, 2);
+  for (std::int64_t c = 0; c < s.classes; ++c) d.class_names.push_back("class" + std::to_string(c));
+  d.fingerprint = "0000000000000000";
+  return d;
+}
+
 std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const ImageDataset& data,
                                        const std::string& checkpoint, std::function<bool()> stop,
                                        RunOutcome* outcome) {

@@ -27,6 +27,13 @@ inline TrainConfig tiny_train_config() {
   return c;
 }
 
+// Generated data of any shape: `per_class` training images of each class and
+// a quarter as many test images. Class c lights a 3x3 block at its own place
+// of a grid over the image (and its own channel mix), over noise of up to a
+// quarter of full brightness. Told apart by where the block lies: train it
+// with augment = "none".
+ImageDataset generated_blocks(const DataShape& shape, std::int64_t per_class);
+
 // Trains `cfg` with run_training at cfg.threads and returns every epoch's
 // metrics; `stop` is polled every step, `outcome` receives the outcome.
 std::vector<EpochMetrics> train_epochs(const TrainConfig& cfg, const ImageDataset& data,

@@ -3,7 +3,8 @@
 // split, the normalisation, the batches and the network take the shape from
 // the data, and the network learns each (generated images: each class lights
 // its own block of pixels in a noisy background). The 3x24x24 images travel
-// through an image folder of PNG files first, as a user's would.
+// through an image folder of PNG files first, as a user's would. Packs train
+// other shapes too, each copy as run_training trains it alone.
 #include <png.h>
 
 #include <cstring>
@@ -16,36 +17,11 @@
 #include "data/image_folder.h"
 #include "support/test_support.h"
 #include "support/train_support.h"
+#include "train/pack_trainer.h"
 #include "train/trainer.h"
 
 namespace lrtune {
 namespace {
-
-// `per_class` images of each class for training, a quarter as many for test.
-// Class c lights a 3x3 block at its own place of a grid over the image (and
-// its own channel mix), over noise of up to a quarter of full brightness.
-LabelledImages blocks(const DataShape& s, std::int64_t per_class, std::uint64_t seed) {
-  const std::int64_t n = per_class * s.classes, grid = (s.height - 2) / 3;
-  torch::manual_seed(seed);
-  auto images = torch::randint(0, 64, {n, s.channels, s.height, s.width}, torch::kInt64).to(torch::kUInt8);
-  auto labels = torch::arange(n, torch::kInt64).remainder(s.classes);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t c = i % s.classes, y = 1 + 3 * (c % grid), x = 1 + 3 * ((c / grid) % grid);
-    for (std::int64_t ch = 0; ch < s.channels; ++ch)
-      images[i][ch].narrow(0, y, 3).narrow(1, x, 3).fill_(ch == c % s.channels || s.channels == 1 ? 255 : 160);
-  }
-  return {images, labels};
-}
-
-ImageDataset generated(const DataShape& s, std::int64_t per_class) {
-  ImageDataset d;
-  d.kind = "generated";
-  d.train = blocks(s, per_class, 1);
-  d.test = blocks(s, per_class / 4, 2);
-  for (std::int64_t c = 0; c < s.classes; ++c) d.class_names.push_back("class" + std::to_string(c));
-  d.fingerprint = "0000000000000000";
-  return d;
-}
 
 // Writes each image of `part` as ROOT/PART/classC/I.png (libpng) .
 void write_pngs(const LabelledImages& part, const std::filesystem::path& dir) {
@@ -87,7 +63,7 @@ class ShapesTraining : public ::testing::TestWithParam<Case> {};
 TEST_P(ShapesTraining, LearnsEveryShape) {
   const Case k = GetParam();
   test::TempDir dir;
-  ImageDataset data = generated(k.shape, k.per_class);
+  ImageDataset data = test::generated_blocks(k.shape, k.per_class);
   if (k.shape.height == 24) {
     const ImageDataset read = through_image_folder(data, dir);
     // Classes in folder-name order: class0..class4, as generated.
@@ -121,6 +97,53 @@ INSTANTIATE_TEST_SUITE_P(
       return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width) +
              "_" + std::to_string(s.classes) + "classes";
     });
+
+// Grey 28x28 digits in a pack: a pack of one follows run_training for both
+// crop (the digits' default) and no augmentation, and a pack of two learns
+// (without augmentation: these generated classes are told apart by where
+// their block lies, which a crop moves).
+TEST(ShapesPack, PacksTrainGreyDigitsAsRunTrainingDoes) {
+  test::TempDir dir;
+  const ImageDataset data = test::generated_blocks({1, 28, 28, 10}, 40);
+  TrainConfig crop = test::tiny_train_config();
+  crop.dataset = "mnist";  // augment "auto": crop for digits
+  crop.val_size = 55;
+  crop.lr = 0.03;
+  ASSERT_EQ(crop.augmentation(), "crop");
+  TrainConfig none = crop;
+  none.augment = "none";
+  none.seed = 12;
+  apply_threads(1);
+  PackHooks hooks;
+  std::vector<std::vector<EpochMetrics>> rows(2);
+  hooks.on_epoch = [&](std::size_t k, const EpochMetrics& m) { rows[k].push_back(m); };
+  for (const TrainConfig* cfg : {&crop, &none}) {
+    TrainConfig one = *cfg;
+    one.epochs = 1;
+    const auto alone = test::train_epochs(one, data, (dir.path() / "alone.pt").string());
+    rows[0].clear();
+    run_pack({one}, data, {(dir.path() / "pack1.pt").string()}, hooks);
+    std::filesystem::remove(dir.path() / "alone.pt");
+    std::filesystem::remove(dir.path() / "pack1.pt");
+    // Same init, split, order, crops and dropout: only the kernels' rounding differs.
+    ASSERT_EQ(rows[0].size(), 1u);
+    EXPECT_NEAR(rows[0][0].train_loss, alone[0].train_loss, 1e-3) << cfg->augmentation();
+    EXPECT_NEAR(rows[0][0].val_loss, alone[0].val_loss, 1e-3) << cfg->augmentation();
+  }
+  rows.assign(2, {});
+  TrainConfig other = none;
+  other.seed = 13;
+  other.lr = 0.05;
+  none.epochs = other.epochs = 8;
+  const auto out = run_pack({none, other}, data,
+                            {(dir.path() / "a.pt").string(), (dir.path() / "b.pt").string()}, hooks);
+  for (std::size_t k = 0; k < 2; ++k) {
+    ASSERT_EQ(out[k].status, RunStatus::done);
+    ASSERT_EQ(rows[k].size(), 8u);
+    EXPECT_GT(rows[k].back().val_acc, 0.9) << k;
+    EXPECT_LT(rows[k].back().train_loss, 0.5 * rows[k].front().train_loss) << k;
+  }
+}
 
 }  // namespace
 }  // namespace lrtune

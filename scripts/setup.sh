@@ -17,6 +17,7 @@ packages=(
   libzip-dev              # the tensors data set: checks torch.save's zip archive before LibTorch reads it
   python3-torch           # tests: the tensors data set reads files written by Python's torch.save
   python3-pil             # tests: image folders of PNG and JPEG files written by PIL
+  python3-torchvision     # tests: torchvision's ResNet-18 is the peer of the resnet18 model
   libpqxx-dev             # the PostgreSQL results store (libpqxx 6.4 over libpq)
   postgresql              # tests: throw-away PostgreSQL servers
   slurmctld               # tests: a one-node Slurm of the test's own (scripts/slurm_test.sh), its controller

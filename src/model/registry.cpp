@@ -6,6 +6,7 @@
 #include "core/kind_table.h"
 #include "model/network.h"
 #include "model/reference_cnn.h"
+#include "model/resnet.h"
 
 namespace lrtune {
 namespace {
@@ -27,6 +28,13 @@ void register_builtin_models() {
                      {}, {}},
                     [](const TrainConfig&, const DataShape& shape) {
                       return std::make_shared<ReferenceCnn>(shape, 0.3);
+                    }});
+    register_model({{"model", "resnet18",
+                     "ResNet-18, CIFAR variant (3x3 stem, no max-pool, batch norm, global average "
+                     "pooling): 11.2 M parameters; for GPUs, short tests on a CPU",
+                     {}, {}},
+                    [](const TrainConfig&, const DataShape& shape) {
+                      return std::make_shared<ResNet18>(shape);
                     }});
   });
 }

@@ -154,7 +154,7 @@ std::unique_ptr<TorchPackRunner> prepare_runner(Store& store, TrialSource& sourc
                                             ? config.value("device", std::string("auto"))
                                             : s.device);
   auto runner = std::make_unique<TorchPackRunner>(
-      TorchRunnerOptions{s.threads, s.device, s.data, s.adapt_threads});
+      TorchRunnerOptions{s.threads, s.device, s.data, s.adapt_threads, pack});
   runner->prepare(config);
   return runner;
 }

@@ -50,6 +50,12 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
   }
 
   std::vector<TrialResult> results;
+  const std::string& model = configs[0].model;
+  if (opts_.pack_size > 1 && !packable(configs[0]) && told_unpacked_.insert(model).second &&
+      contexts[0].on_log)
+    contexts[0].on_log("model '" + model + "' has no packed form: its trials train as packs of one (--pack " +
+                           std::to_string(opts_.pack_size) + " packs reference_cnn trials)",
+                       false);
   if (alone) {
     const RunOutcome out = run_training(configs[0], data, checkpoints[0], train_hooks(contexts[0]));
     results.push_back({out.status, out.epochs_completed, out.message});

@@ -2,6 +2,7 @@
 // lone CPU trial with run_training), each trial in its own folder, with its
 // own checkpoint, config.json and provenance. Data is loaded once per worker.
 #pragma once
+#include <set>
 #include <string>
 
 #include "core/config.h"
@@ -33,6 +34,7 @@ class TorchPackRunner final : public PackTrialRunner {
   TorchRunnerOptions opts_;
   int threads_used_ = 0;
   DataCache data_;
+  std::set<std::string> told_unpacked_;  // models already said to train as packs of one
 };
 
 }  // namespace lrtune

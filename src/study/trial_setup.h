@@ -20,6 +20,7 @@ struct TorchRunnerOptions {
   std::string device;        // "" = each trial's own setting
   std::string data;          // folder; "" = each trial's own setting (data/datasets.h, data_folder)
   bool adapt_threads = false;  // up to `threads`, fewer while fewer train faster
+  int pack_size = 1;           // trials per pack the worker claims (--pack)
 };
 
 // One data set in memory per worker, reloaded only when a trial names another

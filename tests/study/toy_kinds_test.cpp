@@ -1,6 +1,7 @@
-// Extending lrtune from outside src/: this file alone defines a toy optimizer
-// and a toy schedule, registers them, and trains a TOML study with them
-// through the real worker loop, store and trainer. Nothing in src/ knows them.
+// Extending lrtune from outside src/: this file alone defines a toy optimizer,
+// a toy schedule and a toy network, registers them, and trains TOML studies
+// with them through the real worker loop, store and trainer. Nothing in src/
+// knows them.
 #include <cmath>
 #include <fstream>
 
@@ -10,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/process.h"
+#include "model/network.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "store/store.h"
@@ -64,11 +66,28 @@ ScheduleKind halving() {
           }};
 }
 
+// "toy_linear": one linear layer over the pixels, for any shape; it has no packed form.
+class ToyLinear final : public Network {
+ public:
+  explicit ToyLinear(const DataShape& s)
+      : fc_(register_module("fc", torch::nn::Linear(s.channels * s.height * s.width, s.classes))) {}
+  torch::Tensor forward(torch::Tensor x) override { return fc_->forward(x.flatten(1)); }
+
+ private:
+  torch::nn::Linear fc_;
+};
+
+ModelKind toy_linear() {
+  return {{"model", "toy_linear", "toy: one linear layer", {}, {}},
+          [](const TrainConfig&, const DataShape& shape) { return std::make_shared<ToyLinear>(shape); }};
+}
+
 void register_toys() {
   static const bool done = [] {
     register_builtin_kinds();
     register_optimizer(scaled_sgd());
     register_schedule(halving());
+    register_model(toy_linear());
     return true;
   }();
   (void)done;
@@ -134,6 +153,42 @@ TEST_F(ToyKinds, AStudyOverToyKeysTrainsAndLearns) {
     ASSERT_EQ(rows.size(), 4u);
     for (const auto& m : rows)  // the toy schedule's rate, epoch by epoch
       EXPECT_DOUBLE_EQ(m.lr, 0.05 * std::pow(0.5, static_cast<double>(m.epoch - 1)));
+    EXPECT_LT(rows.back().train_loss, rows.front().train_loss);
+    EXPECT_GT(rows.back().val_acc, 0.3);  // chance is 0.1
+  }
+}
+
+// A worker asked for packs of 2 trains a network without a packed form one
+// trial at a time, says so once, and the trials learn.
+TEST_F(ToyKinds, ANetworkWithoutAPackedFormTrainsAsPacksOfOne) {
+  const Expansion e = expand_study(study("[[sweep]]\nset = { model = \"toy_linear\", optimizer = \"sgd\", "
+                                         "schedule = \"constant\" }\ngrid = { lr = [0.01, 0.02, 0.03] }\n"));
+  ASSERT_EQ(e.trials.size(), 3u);
+  auto store = open_sqlite_store((out.path() / "results.sqlite").string());
+  for (const auto& t : e.trials) store->add_trial(t);
+  GridSource grid(e.ids());
+  TorchRunnerOptions ro{1, "cpu", tiny.dir.str()};
+  ro.pack_size = 2;
+  TorchPackRunner runner(ro);
+  WorkerOptions wo;
+  wo.host = host_name();
+  wo.pid = 1;
+  wo.pack_size = 2;
+  std::vector<std::string> lines;
+  wo.log = [&](const std::string& line) { lines.push_back(line); };
+  const auto summary = run_worker(*store, runner, grid, wo, [] { return false; });
+  EXPECT_EQ(summary.finished, 3);
+  int told = 0;
+  for (const auto& line : lines)
+    told += line.find("model 'toy_linear' has no packed form: its trials train as packs of one") !=
+            std::string::npos;
+  EXPECT_EQ(told, 1) << ::testing::PrintToString(lines);
+  for (const auto& t : e.trials) {
+    const auto rec = store->trial(t.id);
+    EXPECT_EQ(rec->status, RunStatus::done) << rec->error;
+    EXPECT_FALSE(rec->info.contains("pack")) << rec->info.dump();  // trained alone
+    const auto rows = store->epochs(t.id);
+    ASSERT_EQ(rows.size(), 4u);
     EXPECT_LT(rows.back().train_loss, rows.front().train_loss);
     EXPECT_GT(rows.back().val_acc, 0.3);  // chance is 0.1
   }

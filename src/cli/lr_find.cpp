@@ -48,7 +48,7 @@ std::vector<Variant> variants(const LrFindArgs& a) {
     }
   for (auto& v : out) {
     v.cfg.validate(a.config_file.empty() ? "configuration" : a.config_file);
-    build_model(v.cfg.model);  // an unknown name fails here, before any work
+    model_kind(v.cfg.model);  // an unknown name fails here, before any work
   }
   return out;
 }

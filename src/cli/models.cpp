@@ -3,15 +3,24 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/errors.h"
 #include "model/network.h"
 
 namespace lrtune::cli {
 
 RunFn setup_models(CLI::App&) {
   return [] {
-    for (const auto* k : model_kinds())
-      std::cout << k->decl.name << "  (" << parameter_count(*k->build(TrainConfig{}, DataShape{}))
-                << " parameters for CIFAR-10)  " << k->decl.help << "\n";
+    for (const auto* k : model_kinds()) {
+      TrainConfig cfg;
+      cfg.model = k->decl.name;
+      std::string size;
+      try {
+        size = std::to_string(parameter_count(*k->build(cfg, DataShape{}))) + " parameters for CIFAR-10";
+      } catch (const ConfigError&) {
+        size = "its size comes from its files";  // torchscript: from model_file
+      }
+      std::cout << k->decl.name << "  (" << size << ")  " << k->decl.help << "\n";
+    }
     return 0;
   };
 }

@@ -67,7 +67,7 @@ TrainConfig resolve_new_config(const TrainArgs& a) {
   if (!a.config_file.empty()) apply_toml_file(cfg, a.config_file);
   apply_flags(cfg, a.flags);
   cfg.validate(a.config_file.empty() ? "configuration" : a.config_file);
-  build_model(cfg.model);  // an unknown name fails here, before any work
+  model_kind(cfg.model);  // an unknown name fails here, before any work
   return cfg;
 }
 

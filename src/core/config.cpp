@@ -42,7 +42,7 @@ bool one_of(const std::string& v, std::initializer_list<const char*> options) {
 
 // A run's own key: where it lives in TrainConfig.
 using Member = std::variant<double TrainConfig::*, std::int64_t TrainConfig::*,
-                            std::string TrainConfig::*>;
+                            std::string TrainConfig::*, bool TrainConfig::*>;
 struct OwnKey {
   KeySpec spec;
   Member member;
@@ -52,6 +52,7 @@ template <typename T>
 KeyType type_of(T TrainConfig::*) {
   if constexpr (std::is_same_v<T, double>) return KeyType::real;
   else if constexpr (std::is_same_v<T, std::int64_t>) return KeyType::integer;
+  else if constexpr (std::is_same_v<T, bool>) return KeyType::boolean;
   else return KeyType::text;
 }
 
@@ -107,6 +108,9 @@ const std::vector<OwnKey>& own_keys() {
           "val_size/classes, the first classes one more for a remainder)"),
       own("seed", &C::seed, "", "random seed (init, split, order, augmentation, dropout)",
           at_least(0)),
+      own("deterministic", &C::deterministic, "",
+          "refuse operations without a deterministic kernel (a run then repeats exactly, and "
+          "resumes to the numbers of an uninterrupted one); false allows them"),
       own("precision", &C::precision, "",
           "fp32|bf16: bf16 runs convolutions and matrix products in bfloat16 (weights, optimizer "
           "and loss stay fp32); on the CPU it needs AVX512-BF16 or AMX (docs/performance.md)"),
@@ -178,13 +182,14 @@ json normalize(const KeySpec& spec, const json& v, const std::string& source) {
   return v;
 }
 
-const json& declared_value(const TrainConfig& cfg, const std::string& key, KeyType want) {
+json declared_value(const TrainConfig& cfg, const std::string& key, KeyType want) {
   const DeclaredKey* d = find_declared_key(key);
   if (!d) throw std::logic_error("configuration key '" + key + "' is not declared by any kind");
   if (d->spec.type != want)
     throw std::logic_error("configuration key '" + key + "' read as another type");
   auto it = cfg.options.find(key);
-  return it != cfg.options.end() ? it->second : d->spec.default_value;
+  if (it != cfg.options.end()) return it->second;
+  return d->spec.derive ? d->spec.derive(cfg) : d->spec.default_value;
 }
 
 json toml_to_json(const toml::node& node) {
@@ -318,7 +323,8 @@ json field_value(const TrainConfig& cfg, const ConfigField& field) {
   if (const OwnKey* k = find_own(field.key()))
     return std::visit([&](auto m) { return json(cfg.*m); }, k->member);
   auto it = cfg.options.find(field.key());
-  return it != cfg.options.end() ? it->second : field.spec.default_value;
+  if (it != cfg.options.end()) return it->second;
+  return field.spec.derive ? field.spec.derive(cfg) : field.spec.default_value;
 }
 
 void TrainConfig::validate(const std::string& source) const {

@@ -36,6 +36,7 @@ struct TrainConfig {
   std::int64_t val_size = 5000;        // validation images split off training, stratified
   std::int64_t seed = 1;
   std::string precision = "fp32";      // fp32|bf16 (bf16 autocast for convolutions and matmuls)
+  bool deterministic = true;           // refuse operations without a deterministic kernel
   // Where and how to run: not part of a trial's identity.
   std::string device = "auto";         // cpu|cuda|auto
   std::int64_t threads = 0;            // CPU threads (0 = all cores)

@@ -30,6 +30,11 @@ struct KeySpec {
   bool identity = true;
   // Checks one value of this key alone: returns what is wrong, or nothing.
   std::function<std::optional<std::string>(const nlohmann::json&)> check;
+  // When given: the key's value while it is not set, computed from the others
+  // (model_hash from the content of model_file); may throw ConfigError.
+  // JSON, identity and provenance store the computed value, so a stored
+  // configuration carries it.
+  std::function<nlohmann::json(const TrainConfig&)> derive;
 };
 
 // Range checks for KeySpec::check (numbers; bounds inclusive unless *_open).

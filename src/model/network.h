@@ -25,7 +25,13 @@ class Network : public torch::nn::Module {
 struct ModelKind {
   KindDecl decl;  // family "model"
   std::function<std::shared_ptr<Network>(const TrainConfig&, const DataShape&)> build;
+  // Whether the CPU trainer may keep its weights and batches channels-last
+  // (faster convolutions); false for networks that view() their activations.
+  bool channels_last = true;
 };
+
+// The kind cfg.model names (ConfigError listing the known ones when unknown).
+const ModelKind& model_kind(const std::string& name);
 
 // Adds a kind (its keys become configuration keys); std::logic_error when the name is taken.
 void register_model(ModelKind kind);
@@ -43,5 +49,13 @@ std::shared_ptr<Network> build_model(const std::string& name);
 bool model_exists(const std::string& name);
 
 std::int64_t parameter_count(const torch::nn::Module& m);
+
+// LibTorch's reason for an error in one line: for TorchScript's interpreter the
+// error under its tracebacks ("RuntimeError: ..."), else the first line.
+std::string torch_error_line(const std::exception& e);
+// When `e` is LibTorch refusing an operation without a deterministic kernel:
+// throws ConfigError naming the operation and the `deterministic` key.
+// Returns otherwise.
+void rethrow_determinism_refusal(const std::exception& e);
 
 }  // namespace lrtune

@@ -139,7 +139,8 @@ PackTrainer::PackTrainer(const std::vector<TrainConfig>& configs, const ImageDat
   }
   bf16_ = configs_[0].precision == "bf16";
   check_precision(configs_[0].precision, device_.is_cuda() ? "cuda" : "cpu");
-  if (device_.is_cpu()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  if (device_.is_cpu())
+    at::globalContext().setDeterministicAlgorithms(configs_[0].deterministic, /*warn_only=*/false);
   const bool on_device =
       options_.data_on_device < 0 ? device_.is_cuda() : options_.data_on_device == 1;
   batches_ = std::make_unique<PackBatches>(configs_, data, device_, on_device);
@@ -364,7 +365,8 @@ bool packable(const TrainConfig& cfg) {
 std::string pack_key(const TrainConfig& cfg) {
   return cfg.model + "|b" + std::to_string(cfg.batch_size) + "|e" + std::to_string(cfg.epochs) +
          "|s" + std::to_string(cfg.train_subset) + "|v" + std::to_string(cfg.val_size) + "|" +
-         resolve_device(cfg.device) + "|" + cfg.dataset + "|" + cfg.data + "|" + cfg.precision;
+         resolve_device(cfg.device) + "|" + cfg.dataset + "|" + cfg.data + "|" + cfg.precision +
+         (cfg.deterministic ? "" : "|nondeterministic");
 }
 
 std::vector<RunOutcome> run_pack(const std::vector<TrainConfig>& configs, const ImageDataset& data,

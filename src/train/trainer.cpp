@@ -73,8 +73,9 @@ struct SingleSession::State {
         split(stratified_split(data.train.labels, shape.classes, c.val_size, c.train_subset, seed)),
         stats(channel_stats(data.train.images, split.train)),
         // Channels-last is faster for these convolutions on the CPU (docs/performance.md).
-        train_maker(data.train, stats, device.is_cpu()),
-        test_maker(data.test, stats, device.is_cpu()), meter(device) {}
+        channels_last(device.is_cpu() && model_kind(c.model).channels_last),
+        train_maker(data.train, stats, channels_last),
+        test_maker(data.test, stats, channels_last), meter(device) {}
 
   void log(const std::string& line, bool transient) const {
     if (hooks.on_log) hooks.on_log(line, transient);
@@ -130,6 +131,7 @@ struct SingleSession::State {
   DataShape shape;
   Split split;
   ChannelStats stats;
+  bool channels_last;  // weights and batches (CPU, and a network that allows it)
   BatchMaker train_maker, test_maker;
   std::vector<std::int64_t> test_idx;
   std::vector<std::int64_t> order;  // the epoch begun: training images in their order
@@ -150,14 +152,14 @@ SingleSession::SingleSession(const TrainConfig& cfg, const ImageDataset& data,
   cfg.validate();
   const std::string device = resolve_device(cfg.device);
   check_precision(cfg.precision, device);
-  if (device == "cpu") at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  if (device == "cpu") at::globalContext().setDeterministicAlgorithms(cfg.deterministic, /*warn_only=*/false);
   s_ = std::make_unique<State>(cfg, data, std::move(checkpoint_path), std::move(hooks));
   s_->test_idx.resize(static_cast<std::size_t>(data.test.size()));
   for (std::int64_t i = 0; i < data.test.size(); ++i) s_->test_idx[i] = i;
   torch::manual_seed(mix_seed(s_->seed, streams::kInit));
   s_->model = build_model(cfg, s_->shape);
   s_->model->to(s_->device);
-  if (s_->device.is_cpu()) to_channels_last(*s_->model);
+  if (s_->channels_last) to_channels_last(*s_->model);
   s_->optimizer = build_optimizer(s_->model->parameters(), cfg);
   s_->n_train = static_cast<std::int64_t>(s_->split.train.size());
   s_->steps = (s_->n_train + cfg.batch_size - 1) / cfg.batch_size;
@@ -173,7 +175,7 @@ EpochRange SingleSession::resume() {
     s.outcome.epochs_completed = done->epoch;
     s.optimizer->restore_hyper_parameters();
     s.schedule->load_state(done->schedule_state);
-    if (s.device.is_cpu()) to_channels_last(*s.model);
+    if (s.channels_last) to_channels_last(*s.model);
     if (s.hooks.on_resume) s.hooks.on_resume(done->epoch);
     s.log("resuming after epoch " + std::to_string(done->epoch) + " from " + s.checkpoint_path,
           false);
@@ -255,7 +257,12 @@ std::vector<RunOutcome> SingleSession::outcomes() const { return {s_->outcome}; 
 RunOutcome run_training(const TrainConfig& cfg, const ImageDataset& data,
                         const std::string& checkpoint_path, const TrainHooks& hooks) {
   SingleSession session(cfg, data, checkpoint_path, hooks);
-  return run_session(session).front();
+  try {
+    return run_session(session).front();
+  } catch (const std::exception& e) {  // c10::Error, and TorchScript's own errors
+    rethrow_determinism_refusal(e);
+    throw;
+  }
 }
 
 }  // namespace lrtune

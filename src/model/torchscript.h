@@ -1,0 +1,36 @@
+// Networks from Python: a TorchScript file (torch.jit.script(net).save(path)
+// or torch.jit.trace) trained as any built-in network. Its parameters and
+// buffers are this module's own, under the script's names (the same tensors,
+// so an optimizer step, .to(device), a checkpoint and a resume reach the
+// script); train() and eval() reach it too, for dropout and batch norm.
+#pragma once
+#include <string>
+
+#include <torch/script.h>
+
+#include "model/network.h"
+
+namespace lrtune {
+
+class TorchScriptNet : public Network {
+ public:
+  // Loads `file` and checks one batch of `shape` before any training: the
+  // output must be [batch, classes]. ConfigError naming the file otherwise.
+  TorchScriptNet(const std::string& file, const DataShape& shape);
+  // Batches in any memory format: a script may view() its activations, which
+  // channels-last tensors refuse, so the input is made contiguous.
+  torch::Tensor forward(torch::Tensor x) override;
+  void train(bool on = true) override;
+
+ private:
+  torch::jit::Module script_;
+};
+
+// content hash of a model file (16 hex digits, FNV-1a 64 of its bytes);
+// ConfigError when it cannot be read. Cached per path, size and time.
+std::string model_file_hash(const std::string& file);
+
+// The "torchscript" kind: keys model_file and model_hash.
+ModelKind torchscript_model();
+
+}  // namespace lrtune

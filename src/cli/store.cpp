@@ -60,10 +60,11 @@ int run_copy(const CopyArgs& a) {
   const CopyCounts n = copy_study(*from, *to, "checkpoint.pt", [](const std::string& line) {
     std::fprintf(stderr, "%s\n", line.c_str());
   });
-  std::printf("copied study '%s' from %s to %s: %lld trials, %lld epochs, %lld checkpoints\n",
+  std::printf("copied study '%s' from %s to %s: %lld trials, %lld epochs, %lld checkpoints%s\n",
               info->name.c_str(), shown(a.from).c_str(), shown(a.to).c_str(),
               static_cast<long long>(n.trials), static_cast<long long>(n.epochs),
-              static_cast<long long>(n.checkpoints));
+              static_cast<long long>(n.checkpoints),
+              n.files ? (", " + std::to_string(n.files) + " model files").c_str() : "");
   return 0;
 }
 

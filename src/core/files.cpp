@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <iterator>
 #include <cstring>
 #include <system_error>
 
@@ -53,6 +55,21 @@ int write_all(int fd, const char* p, std::size_t n) {
 }
 
 }  // namespace
+
+std::string read_file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StoreError(path.string() + ": cannot open: " + std::strerror(errno));
+  std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  if (in.bad()) throw StoreError(path.string() + ": cannot read");
+  return bytes;
+}
+
+void write_file_in_folder(const fs::path& path, const std::string& bytes) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  if (ec) throw StoreError(path.parent_path().string() + ": cannot create: " + ec.message());
+  write_file_atomically(path, bytes.data(), bytes.size());
+}
 
 void write_file_atomically(const fs::path& path, const void* data, std::size_t size) {
   const fs::path tmp = path.string() + ".tmp";

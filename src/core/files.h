@@ -18,6 +18,11 @@ inline void write_text_atomically(const std::filesystem::path& path, const std::
   write_file_atomically(path, text.data(), text.size());
 }
 
+// A whole file's bytes; StoreError naming the file when it cannot be read.
+std::string read_file_bytes(const std::filesystem::path& path);
+// write_file_atomically, making the file's folder first.
+void write_file_in_folder(const std::filesystem::path& path, const std::string& bytes);
+
 // A name made from a label, fit for one file or folder name: `name` itself
 // when it has at most `max_bytes` bytes, else its start (cut at a character
 // boundary) and "-" and 8 hex digits of its CRC-32C, so that long labels stay

@@ -116,6 +116,31 @@ std::string model_file_hash(const std::string& file) {
   return slot.second;
 }
 
+std::vector<std::pair<std::string, std::string>> model_files(const nlohmann::json& config) {
+  if (config.value("model", "") != "torchscript") return {};
+  const std::string file = config.value("model_file", ""), hash = config.value("model_hash", "");
+  if (file.empty() || hash.empty()) return {};
+  if (model_file_hash(file) != hash)
+    throw ConfigError("model_file " + file + ": changed while the study was being registered; run again");
+  return {{hash, file}};
+}
+
+void use_kept_model_file(TrainConfig& cfg, const std::string& cache_dir,
+                         const std::function<bool(const std::string&, const std::string&)>& fetch) {
+  if (cfg.model != "torchscript") return;
+  const std::string file = cfg.text("model_file"), hash = cfg.text("model_hash");
+  auto holds = [&hash](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && model_file_hash(path) == hash;
+  };
+  if (holds(file)) return;
+  const std::string kept = cache_dir + "/" + hash + ".pt";
+  if (!holds(kept) && !(fetch && fetch(hash, kept) && holds(kept)))
+    throw ConfigError("model_file " + file + ": this host has neither the file with the trial's content (hash " +
+                      hash + ") nor a copy of it in the store");
+  cfg.set("model_file", kept);
+}
+
 ModelKind torchscript_model() {
   KindDecl decl{"model", "torchscript",
                 "your network from Python: model_file names a file saved by torch.jit.script(net).save(path) "

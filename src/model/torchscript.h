@@ -4,7 +4,10 @@
 // so an optimizer step, .to(device), a checkpoint and a resume reach the
 // script); train() and eval() reach it too, for dropout and batch norm.
 #pragma once
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/script.h>
 
@@ -29,6 +32,18 @@ class TorchScriptNet : public Network {
 // content hash of a model file (16 hex digits, FNV-1a 64 of its bytes);
 // ConfigError when it cannot be read. Cached per path, size and time.
 std::string model_file_hash(const std::string& file);
+
+// The model file a stored trial configuration trains from, as {hash, path}
+// (none unless its model is torchscript); ConfigError when the file no
+// longer holds those bytes.
+std::vector<std::pair<std::string, std::string>> model_files(const nlohmann::json& config);
+
+// Points cfg's model_file at the bytes of its model_hash: the file itself
+// while it holds them, else `cache_dir`/HASH.pt, fetched with `fetch(hash,
+// path)` when absent (a store's copy: hosts need not share files).
+// ConfigError when neither has them.
+void use_kept_model_file(TrainConfig& cfg, const std::string& cache_dir,
+                         const std::function<bool(const std::string&, const std::string&)>& fetch);
 
 // The "torchscript" kind: keys model_file and model_hash.
 ModelKind torchscript_model();

@@ -50,6 +50,9 @@ CREATE TABLE checkpoints (
   data bytea NOT NULL, saved_at double precision NOT NULL);
 )sql";
 
+// Schema 3 adds the files that trials train from, by content hash.
+const char* const kFilesTable = "CREATE TABLE files (hash text PRIMARY KEY, data bytea NOT NULL);";
+
 // Serializes schema checks and creation of lrtune processes opening one database.
 constexpr long long kSchemaLockKey = 0x6c7274756e65;  // "lrtune"
 
@@ -162,6 +165,7 @@ void open_schema(pqxx::connection& conn, const std::string& name, bool create) {
                      "`lrtune study run FILE --store URL` (or `lrtune study create`) registers one");
   if (tables.empty()) {
     tx.exec(kSchema2);
+    tx.exec(kFilesTable);
     tx.exec_params("INSERT INTO meta (key, value) VALUES ('schema_version', $1)",
                    std::to_string(kStoreSchemaVersion));
     tx.commit();
@@ -172,7 +176,12 @@ void open_schema(pqxx::connection& conn, const std::string& name, bool create) {
                      "(it has tables but no meta table); name another database");
   const pqxx::result v = tx.exec("SELECT value FROM meta WHERE key = 'schema_version'");
   const std::string version = v.empty() ? "(none)" : v[0][0].as<std::string>();
-  if (version != std::to_string(kStoreSchemaVersion)) refuse_version(name, version);
+  if (version == "2") {  // under the schema lock: one process migrates
+    tx.exec(kFilesTable);
+    tx.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+  } else if (version != std::to_string(kStoreSchemaVersion)) {
+    refuse_version(name, version);
+  }
   tx.commit();
 }
 

@@ -3,6 +3,8 @@
 // runs with the study's row locked; checkpoints are bytea rows.
 #include "store/postgres_store.h"
 
+#include "core/files.h"
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -315,6 +317,38 @@ class PostgresStore final : public Store {
                      trial_seq(tx, id), pqxx::binarystring(bytes), pg::real(clock(tx)));
       tx.commit();
     });
+  }
+
+  void put_file(const std::string& hash, const std::string& local_file) override {
+    const std::string bytes = read_file_bytes(local_file);
+    locked([&] {
+      pqxx::work tx(*conn_);
+      tx.exec_params("INSERT INTO files (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", hash,
+                     pqxx::binarystring(bytes));
+      tx.commit();
+    });
+  }
+
+  std::vector<std::string> file_hashes() override {
+    return locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      std::vector<std::string> out;
+      for (const auto& row : tx.exec("SELECT hash FROM files ORDER BY hash")) out.push_back(row[0].as<std::string>());
+      return out;
+    });
+  }
+
+  bool fetch_file(const std::string& hash, const std::string& local_file) override {
+    std::string bytes;
+    const bool found = locked([&] {
+      pqxx::nontransaction tx(*conn_);
+      const pqxx::result r = tx.exec_params("SELECT data FROM files WHERE hash = $1", hash);
+      if (r.empty()) return false;
+      bytes = pqxx::binarystring(r[0][0]).str();
+      return true;
+    });
+    if (found) write_file_in_folder(local_file, bytes);
+    return found;
   }
 
   bool fetch_checkpoint(const std::string& id, const std::string& local_file) override {

@@ -21,6 +21,7 @@ class Stmt {
 
   Stmt& bind(int pos, const std::string& v);
   Stmt& bind(int pos, const char* v) { return bind(pos, std::string(v)); }
+  Stmt& bind_blob(int pos, const std::string& bytes);
   Stmt& bind(int pos, double v);  // NaN is stored as NULL (SQLite has no NaN)
   Stmt& bind(int pos, std::int64_t v);
   Stmt& bind(int pos, int v) { return bind(pos, static_cast<std::int64_t>(v)); }
@@ -29,6 +30,7 @@ class Stmt {
   void run();   // steps a statement that returns no rows
 
   std::string text(int col) const;
+  std::string blob(int col) const;
   double real(int col) const;  // NULL reads back as NaN
   std::int64_t integer(int col) const;
 

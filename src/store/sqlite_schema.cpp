@@ -46,6 +46,9 @@ CREATE TABLE epochs (
   PRIMARY KEY (trial_seq, epoch)) WITHOUT ROWID;
 )sql";
 
+// Schema 3 adds the files that trials train from, by content hash.
+const char* const kFilesTable = "CREATE TABLE files (hash TEXT PRIMARY KEY, data BLOB NOT NULL);";
+
 std::string read_version(Db& db) {
   Stmt v(db, "SELECT value FROM meta WHERE key = 'schema_version'");
   return v.step() ? v.text(0) : "(none)";
@@ -180,6 +183,7 @@ void open_schema(Db& db) {
   }
   if (!any) {
     db.exec(kSchema2);
+    db.exec(kFilesTable);
     set_version(db, kStoreSchemaVersion);
     tx.commit();
     return;
@@ -188,8 +192,10 @@ void open_schema(Db& db) {
     throw StoreError(db.path() + ": this SQLite file is not an lrtune results database "
                      "(no meta table); choose another directory");
   const std::string version = read_version(db);
-  if (version == "1") {
-    migrate_from_v1(db);
+  if (version == "1" || version == "2") {
+    if (version == "1") migrate_from_v1(db);
+    db.exec(kFilesTable);  // 2 -> 3
+    set_version(db, 3);
   } else if (version != std::to_string(kStoreSchemaVersion)) {
     bool newer = false;
     try {

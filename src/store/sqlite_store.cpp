@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/errors.h"
+#include "core/files.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 #include "store/store.h"
@@ -261,6 +262,23 @@ class SqliteStore final : public Store {
     return (options_.run_folder ? here : here / "trials" / id).string();
   }
   void save_checkpoint(const std::string&, const std::string&) override {}
+  void put_file(const std::string& hash, const std::string& local_file) override {
+    const std::string bytes = read_file_bytes(local_file);
+    Stmt(db_, "INSERT OR IGNORE INTO files (hash, data) VALUES (?, ?)").bind(1, hash).bind_blob(2, bytes).run();
+  }
+  std::vector<std::string> file_hashes() override {
+    std::vector<std::string> out;
+    Stmt q(db_, "SELECT hash FROM files ORDER BY hash");
+    while (q.step()) out.push_back(q.text(0));
+    return out;
+  }
+  bool fetch_file(const std::string& hash, const std::string& local_file) override {
+    Stmt q(db_, "SELECT data FROM files WHERE hash = ?");
+    q.bind(1, hash);
+    if (!q.step()) return false;
+    write_file_in_folder(local_file, q.blob(0));
+    return true;
+  }
   bool fetch_checkpoint(const std::string&, const std::string& local_file) override {
     std::error_code ec;
     return fs::exists(local_file, ec);

@@ -19,7 +19,8 @@
 namespace lrtune {
 
 // The schema version this lrtune writes; every database records its own.
-constexpr int kStoreSchemaVersion = 2;
+// 3 added the files table (a TorchScript model's bytes, by content hash).
+constexpr int kStoreSchemaVersion = 3;
 
 struct StudyInfo {
   std::string name;
@@ -145,6 +146,16 @@ class Store {
   // Before resuming: makes the last saved checkpoint available at
   // `local_file`; false when the trial has none.
   virtual bool fetch_checkpoint(const std::string& id, const std::string& local_file) = 0;
+
+  // Files that trials train from besides their data (a TorchScript model
+  // file), kept in the database under their content hash, so that a worker on
+  // any host trains exactly the bytes the trial was made with. Keeping a hash
+  // already kept does nothing.
+  virtual void put_file(const std::string& hash, const std::string& local_file) = 0;
+  // Writes the file kept under `hash` to `local_file` (atomically); false when none is.
+  virtual bool fetch_file(const std::string& hash, const std::string& local_file) = 0;
+  // The hashes of every kept file, sorted.
+  virtual std::vector<std::string> file_hashes() = 0;
 };
 
 struct SqliteOptions {

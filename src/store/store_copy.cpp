@@ -65,6 +65,15 @@ CopyCounts copy_study(Store& from, Store& to, const std::string& checkpoint_file
   CopyCounts counts;
   // The study first, with its trial list: a search's drawn trials stay its trials.
   to.put_study(*info);
+  // The files trials train from (a TorchScript model), before the trials that need them.
+  for (const auto& hash : from.file_hashes()) {
+    const fs::path part = fs::path(to.trial_dir(hash)).parent_path() / (hash + ".copying");
+    if (!from.fetch_file(hash, part.string())) continue;
+    to.put_file(hash, part.string());
+    std::error_code ec;
+    fs::remove(part, ec);
+    ++counts.files;
+  }
   for (const auto& t : trials) {
     copy_trial(from, to, t, checkpoint_file, counts);
     if (progress && counts.trials % 100 == 0)

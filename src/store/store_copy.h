@@ -15,6 +15,7 @@ struct CopyCounts {
   std::int64_t trials = 0;       // trials copied (every one, pending ones too)
   std::int64_t epochs = 0;       // epoch rows copied
   std::int64_t checkpoints = 0;  // checkpoints copied (trials that can resume)
+  std::int64_t files = 0;        // kept files copied (TorchScript models)
 };
 
 // Copies the study `from` acts for into `to`: the study (its file, current

@@ -30,6 +30,9 @@ struct TrialContext {
   // trial's last saved checkpoint available at `file` (a trial taken over on
   // another host resumes); false when it has none.
   std::function<bool(const std::string& file)> fetch_checkpoint;
+  // Writes the store's copy of a file kept under its content hash (a
+  // TorchScript model) to `file`; false when the store has none.
+  std::function<bool(const std::string& hash, const std::string& file)> fetch_file;
   // Polled between steps: stop, keeping the last completed epoch.
   std::function<bool()> should_stop;
   // The trainer's lines: epoch summaries, set-aside checkpoints and, with

@@ -6,10 +6,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
 #include "core/url.h"
 #include "core/errors.h"
 #include "core/process.h"
+#include "model/torchscript.h"
 #include "study/scheduler.h"
 #include "study/torch_pack_runner.h"
 #include "study/trial_source.h"
@@ -67,6 +69,19 @@ std::vector<std::string> continued_search(const std::optional<StudyInfo>& old,
                     "raising `trials` alone extends a search (docs/search.md)");
 }
 
+// Keeps in the store the model files the trials train from (a search's base
+// names the one its drawn trials use), so that workers on hosts without the
+// file, or after it changed, train the bytes each trial was made with.
+void keep_model_files(Store& store, const std::vector<TrialSpec>& trials, const nlohmann::json& spec) {
+  std::vector<nlohmann::json> configs;
+  for (const auto& t : trials) configs.push_back(t.config);
+  if (spec.is_object() && spec.contains("search")) configs.push_back(spec.at("search").at("base"));
+  std::set<std::string> kept;
+  for (const auto& c : configs)
+    for (const auto& [hash, path] : model_files(c))
+      if (kept.insert(hash).second) store.put_file(hash, path);
+}
+
 }  // namespace
 
 RegisteredStudy register_study(const std::string& file, const Overrides& overrides,
@@ -93,6 +108,7 @@ RegisteredStudy register_study(const std::string& file, const Overrides& overrid
   StudyInfo info = study_info(r.study, overrides, r.expansion);
   if (r.study.search) info.trial_ids = continued_search(r.store->study(), info, store_url, r.dir);
   r.store->put_study(info);
+  keep_model_files(*r.store, r.expansion.trials, info.spec);
   for (const auto& t : r.expansion.trials) r.store->add_trial(t);
   r.retried = r.store->retry_failed(info.trial_ids);
   return r;

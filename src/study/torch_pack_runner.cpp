@@ -1,10 +1,13 @@
 // TorchPackRunner: trial configs from the store, run_pack, hooks to each trial's context.
 #include "study/torch_pack_runner.h"
 
+#include <filesystem>
+
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/process.h"
 #include "core/provenance.h"
+#include "model/torchscript.h"
 #include "train/pack_trainer.h"
 #include "train/trainer.h"
 
@@ -34,7 +37,12 @@ std::vector<TrialResult> TorchPackRunner::run(const std::vector<TrialRecord>& tr
                                               const std::vector<TrialContext>& contexts) {
   std::vector<TrainConfig> configs;
   std::vector<std::string> checkpoints;
-  for (const auto& t : trials) configs.push_back(trial_config(t, opts_));
+  for (std::size_t k = 0; k < trials.size(); ++k) {
+    configs.push_back(trial_config(trials[k], opts_));
+    // A model file from the store where this host lacks the trial's bytes.
+    const auto models = std::filesystem::path(contexts[k].trial_dir).parent_path().parent_path() / "models";
+    use_kept_model_file(configs.back(), models.string(), contexts[k].fetch_file);
+  }
   if (!threads_used_) threads_used_ = apply_threads(configs[0].threads, opts_.adapt_threads);
   const std::string device = resolve_device(configs[0].device);
   const ImageDataset& data = data_.get(configs[0]);

@@ -189,6 +189,9 @@ class PackRun {
       auto& ctx = contexts[i];
       ctx.trial_dir = store.trial_dir(id);  // checkpoints live where the store keeps them
       ctx.on_checkpoint = [&store, id](const std::string& f) { store.save_checkpoint(id, f); };
+      ctx.fetch_file = [&store](const std::string& hash, const std::string& f) {
+        return store.fetch_file(hash, f);
+      };
       ctx.fetch_checkpoint = [&store, id](const std::string& f) {
         return store.fetch_checkpoint(id, f);
       };

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -16,6 +18,7 @@
 #include "store/postgres_db.h"
 #include "store/postgres_store.h"
 #include "support/postgres_server.h"
+#include "support/test_support.h"
 
 namespace lrtune {
 namespace {
@@ -27,6 +30,12 @@ void sql(const std::string& url, const std::string& statement) {
   pqxx::connection conn(url);
   pqxx::nontransaction tx(conn);
   tx.exec(statement);
+}
+
+std::string sql_value(const std::string& url, const std::string& query) {
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
+  return tx.exec1(query)[0].as<std::string>();
 }
 
 // The one-line message of the StoreError that opening `url` throws
@@ -54,9 +63,25 @@ TEST(PostgresStoreTest, ANewerSchemaIsRefusedInOneLine) {
   LRTUNE_REQUIRE_POSTGRES(server);
   const std::string url = server->create_database("newer");
   open_postgres_store(url)->add_trial(spec("t"));
-  sql(url, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
-  EXPECT_THAT(open_error(url), AllOf(HasSubstr("schema version 3"), HasSubstr("upgrade lrtune"),
+  sql(url, "UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+  EXPECT_THAT(open_error(url), AllOf(HasSubstr("schema version 4"), HasSubstr("upgrade lrtune"),
                                      Not(HasSubstr("\n"))));
+}
+
+// A database of the previous release (schema 2: no files table) is migrated
+// when opened, keeping its trials, and then keeps files.
+TEST(PostgresStoreTest, ASchema2DatabaseGainsTheFilesTable) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("schema2");
+  open_postgres_store(url)->add_trial(spec("t"));
+  sql(url, "DROP TABLE files; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+  auto store = open_postgres_store(url);
+  EXPECT_TRUE(store->trial("t"));
+  EXPECT_EQ(sql_value(url, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  test::TempDir dir;
+  std::ofstream(dir.path() / "m.pt") << "bytes";
+  store->put_file("abc", (dir.path() / "m.pt").string());
+  EXPECT_EQ(store->file_hashes(), std::vector<std::string>{"abc"});
 }
 
 TEST(PostgresStoreTest, AnUnreachableServerIsOneLineNamingHostAndPortButNoPassword) {

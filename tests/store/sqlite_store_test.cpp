@@ -79,6 +79,19 @@ TEST_F(SqliteStoreTest, CreatesSchemaInWalModeWithVersion) {
   EXPECT_NO_THROW(open_sqlite_store(db));  // reopening an existing one
 }
 
+// A database of the previous release (schema 2: no files table) is migrated
+// when opened, keeping its trials, and then keeps files.
+TEST_F(SqliteStoreTest, ASchema2DatabaseGainsTheFilesTable) {
+  open_sqlite_store(db)->add_trial({"t", "lr=0.1", {{"lr", 0.1}}, 0, 10});
+  sql_exec(db, "DROP TABLE files; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+  auto store = open_sqlite_store(db);
+  EXPECT_TRUE(store->trial("t"));
+  EXPECT_EQ(sql_value(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  std::ofstream(tmp.path() / "m.pt") << "bytes";
+  store->put_file("abc", (tmp.path() / "m.pt").string());
+  EXPECT_EQ(store->file_hashes(), std::vector<std::string>{"abc"});
+}
+
 TEST_F(SqliteStoreTest, RefusesANewerDatabaseInOneLine) {
   open_sqlite_store(db);
   sql_exec(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
@@ -113,7 +126,7 @@ TEST_F(SqliteStoreTest, MigratesAStudyOfLrtune01) {
   const fs::path dir = tmp.path() / "tiny";
   const std::string path = copy_v01_fixture("studies-out/tiny", dir).string();
   auto store = open_sqlite_store(path);
-  EXPECT_EQ(sql_value(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(sql_value(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   const auto expansion = expand_study(read_study_file(
       (fs::path(LRTUNE_SOURCE_DIR) / "tests/fixtures/v0.1-results/tiny.toml").string()));
   const auto info = store->study();

@@ -121,6 +121,25 @@ TEST_P(StoreConformance, FetchMakesTheLastSavedBytesAvailable) {
   EXPECT_EQ(slurp(fetched), v2);
 }
 
+// Files trials train from (a TorchScript model) are kept by content hash: any
+// handle, on any host, gets the same bytes back.
+TEST_P(StoreConformance, KeptFilesComeBackByTheirHash) {
+  add({"t"});
+  const std::string local = (fs::path(a->trial_dir("t")) / "model.pt").string();
+  const std::string there = (fs::path(b->trial_dir("t")) / "models" / "0123456789abcdef.pt").string();
+  const std::string bytes("model\0\r\n\xff bytes", 18);
+  write_bytes(local, bytes);
+  EXPECT_FALSE(b->fetch_file("0123456789abcdef", there));
+  EXPECT_TRUE(b->file_hashes().empty());
+  a->put_file("0123456789abcdef", local);
+  a->put_file("0123456789abcdef", local);  // kept once
+  ASSERT_TRUE(b->fetch_file("0123456789abcdef", there));
+  EXPECT_EQ(slurp(there), bytes);
+  EXPECT_EQ(b->file_hashes(), std::vector<std::string>{"0123456789abcdef"});
+  EXPECT_FALSE(b->fetch_file("fedcba9876543210", there + ".other"));
+  EXPECT_THROW(a->put_file("ffff", local + ".missing"), StoreError);
+}
+
 TEST_P(StoreConformance, StudiesShareNothing) {
   auto other = backend->open("other");
   a->put_study({kStudy, "mine", {}, {"t"}});

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/files.h"
 #include "store/store.h"
 
 namespace lrtune::test {
@@ -23,6 +24,7 @@ struct FakeStoreState {
   std::map<std::string, std::vector<EpochMetrics>> rows;
   double clock = 1000.0;                           // the store's clock: tests move it by hand
   std::map<std::string, std::string> checkpoints;  // trial id -> bytes of its last checkpoint
+  std::map<std::string, std::string> files;        // content hash -> bytes (put_file)
 };
 
 // Keeps the whole Store contract (tests/store/store_conformance_test.cpp runs
@@ -174,6 +176,22 @@ class FakeStore : public Store {
     std::ifstream in(local_file, std::ios::binary);
     if (!in) throw StoreError("fake store: cannot read checkpoint " + local_file);
     state->checkpoints[id].assign(std::istreambuf_iterator<char>(in), {});
+  }
+  void put_file(const std::string& hash, const std::string& local_file) override {
+    std::ifstream in(local_file, std::ios::binary);
+    if (!in) throw StoreError("fake store: cannot read " + local_file);
+    state->files.emplace(hash, std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  std::vector<std::string> file_hashes() override {
+    std::vector<std::string> out;
+    for (const auto& item : state->files) out.push_back(item.first);
+    return out;
+  }
+  bool fetch_file(const std::string& hash, const std::string& local_file) override {
+    auto it = state->files.find(hash);
+    if (it == state->files.end()) return false;
+    write_file_in_folder(local_file, it->second);
+    return true;
   }
   bool fetch_checkpoint(const std::string& id, const std::string& local_file) override {
     auto it = state->checkpoints.find(id);

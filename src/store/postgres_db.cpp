@@ -73,8 +73,8 @@ void refuse_version(const std::string& name, const std::string& version) {
   } catch (const std::exception&) {
   }
   throw StoreError(name + ": results database has schema version " + version +
-                   (newer ? ", written by a newer lrtune; this one reads version "
-                          : "; this lrtune reads version ") +
+                   (newer ? ", written by a newer lrtune; this one reads versions 2 to "
+                          : "; this lrtune reads versions 2 to ") +
                    std::to_string(kStoreSchemaVersion) +
                    (newer ? ": upgrade lrtune to open it" : ": it is not one lrtune wrote"));
 }

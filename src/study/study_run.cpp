@@ -164,7 +164,10 @@ std::unique_ptr<TorchPackRunner> prepare_runner(Store& store, TrialSource& sourc
                                                 const WorkerSettings& s, int& pack) {
   const auto ids = source.trial_ids(store);
   const auto first = ids.empty() ? std::nullopt : store.trial(ids.front());
-  const nlohmann::json config = first ? first->spec.config : nlohmann::json::object();
+  nlohmann::json config = first ? first->spec.config : nlohmann::json::object();
+  if (!first)  // a search with nothing drawn yet: its trials share the base's data set
+    if (const auto info = store.study(); info && info->spec.is_object() && info->spec.contains("search"))
+      config = info->spec.at("search").at("base");
   pack = s.pack > 0 ? s.pack
                     : default_pack_size(s.device.empty()
                                             ? config.value("device", std::string("auto"))

@@ -1,5 +1,7 @@
-// Entry point: dispatches to the subcommand table, and turns every error that
-// reaches it into one line and an exit status (2: bad flags; 1: the rest).
+// The whole command line, lrtune::main (include/lrtune/lrtune.h): dispatches to
+// the subcommand table, and turns every error that reaches it into one line
+// and an exit status (2: bad flags; 1: the rest). The lrtune program is
+// src/main.cpp; a program of a user's own calls it after registering its kinds.
 // Every such line goes through redact_passwords: a store URL echoed by the
 // argument parser or an error never shows its password.
 #include <cerrno>
@@ -13,6 +15,7 @@
 #include "core/errors.h"
 #include "core/provenance.h"
 #include "core/url.h"
+#include "lrtune/lrtune.h"
 #include "train/builtin_kinds.h"
 
 namespace {
@@ -43,6 +46,8 @@ const Command kCommands[] = {
 
 }  // namespace
 
+namespace {
+
 // A command's exit status, or 1 when what it printed did not reach standard
 // output (`lrtune study export DIR > /dev/full`): a full disk must never look
 // like success with an empty file.
@@ -70,8 +75,23 @@ bool unknown_command(int argc, char** argv) {
   return true;
 }
 
-int main(int argc, char** argv) {
-  lrtune::register_builtin_kinds();
+// The shipped kinds, after any the program registered first: a name taken twice
+// is one line (exit 2) naming the kind, not an abort.
+bool builtin_kinds_registered() {
+  try {
+    lrtune::register_builtin_kinds();
+    return true;
+  } catch (const std::logic_error& e) {
+    std::cerr << "lrtune: error: " << e.what()
+              << ": a kind this program registers has the name of one lrtune ships; rename it\n";
+    return false;
+  }
+}
+
+}  // namespace
+
+int lrtune::main(int argc, char** argv) {
+  if (!builtin_kinds_registered()) return 2;
   if (unknown_command(argc, argv)) return 2;
   CLI::App app{"lrtune: learning-rate and hyper-parameter studies of CNNs on CIFAR-10"};
   app.require_subcommand(1);

@@ -59,6 +59,9 @@ TorchScriptNet::TorchScriptNet(const std::string& file, const DataShape& shape) 
   } catch (const std::exception& e) {
     throw ConfigError(load_error(file, e));
   }
+  if (!script_.find_method("forward"))
+    throw ConfigError("model_file " + file + ": the TorchScript module has no forward method; "
+                      "script the network itself (torch.jit.script(net)), whose forward lrtune calls");
   std::map<std::string, std::shared_ptr<torch::nn::Module>> made;
   for (const auto& p : script_.named_parameters(/*recurse=*/true)) {
     const auto [owner, leaf] = split_name(p.name);

@@ -4,6 +4,7 @@
 // to and from a study folder by `store copy`; and the one-line refusals of
 // bad stores and study names. (The fault tests with hosts in network
 // namespaces are scripts/cluster_faults.sh.)
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,6 +62,39 @@ class PostgresCli : public ::testing::Test {
   }
   static std::string store(const std::string& url) { return " --store '" + url + "'"; }
 };
+
+// A TorchScript network's study in PostgreSQL, finished by a worker on a
+// "host" that has no copy of the model file: it trains from the store's copy.
+TEST_F(PostgresCli, AWorkerWithoutTheModelFileTrainsTheStoresCopy) {
+  LRTUNE_REQUIRE_POSTGRES(server);
+  const std::string url = server->create_database("script");
+  std::string output;
+  const fs::path nets = tmp.path() / "nets";
+  fs::create_directories(nets);
+  ASSERT_EQ(test::run_command("/usr/bin/python3 '" LRTUNE_SOURCE_DIR "/tests/tools/make_torchscript.py' '" +
+                                  nets.string() + "' 3 32 10 2>&1",
+                              &output),
+            0)
+      << output;
+  const fs::path ts = tmp.path() / "ts.toml";
+  std::ofstream(ts) << "name = \"ts\"\n[base]\nmodel = \"torchscript\"\nmodel_file = \""
+                    << (nets / "scripted.pt").string()
+                    << "\"\nepochs = 2\nbatch_size = 50\nval_size = 100\neval_batch_size = 100\n"
+                       "augment = \"none\"\ndevice = \"cpu\"\n[[sweep]]\ngrid = { lr = [0.01, 0.03] }\n";
+  ASSERT_EQ(lrtune("study create '" + ts.string() + "'" + store(url), &output), 0) << output;
+  fs::remove_all(nets);  // the worker's host has no model file
+  const fs::path host = tmp.path() / "h1";
+  ASSERT_EQ(lrtune("study worker --study ts --threads 1 --data '" + data.string() + "' --dir '" +
+                       host.string() + "'" + store(url),
+                   &output),
+            0)
+      << output;
+  const std::string csv = exported("ts" + store(url));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 2) << csv;  // header, 2 trials x 2 epochs
+  EXPECT_THAT(csv, AllOf(HasSubstr(",done,"), Not(HasSubstr("failed")))) << csv;
+  ASSERT_TRUE(fs::exists(host / "models")) << output;
+  EXPECT_EQ(std::distance(fs::directory_iterator(host / "models"), fs::directory_iterator()), 1);
+}
 
 TEST_F(PostgresCli, TwoWorkersJoiningACreatedStudyEndWithTheResultsOfStudyRun) {
   LRTUNE_REQUIRE_POSTGRES(server);

@@ -13,6 +13,7 @@
 
 #include "core/errors.h"
 #include "model/network.h"
+#include "model/reference_cnn.h"
 #include "model/torchscript.h"
 #include "study/expand.h"
 #include "support/test_support.h"
@@ -107,6 +108,36 @@ TEST(TorchScript, ItsTensorsAndModesAreTheScripts) {
   EXPECT_FALSE(torch::allclose(net.forward(x), y + 1.0, 1e-3, 1e-3));
 }
 
+// lrtune's reference CNN written in PyTorch and scripted, given the native
+// network's initial weights, takes the native network's first SGD step: the
+// same loss, the same gradients and the same updated weights.
+TEST(TorchScript, TheReferenceCnnAsAScriptTakesTheNativeFirstStep) {
+  torch::manual_seed(5);
+  ReferenceCnn native(kShape, /*dropout=*/0.0);
+  TorchScriptNet script_net(script("reference"), kShape);
+  auto theirs = script_net.named_parameters();
+  ASSERT_EQ(theirs.size(), native.named_parameters().size());
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& p : native.named_parameters()) theirs[p.key()].copy_(p.value());
+  }
+  const auto x = torch::randn({16, 3, 8, 8});
+  const auto y = torch::randint(0, 4, {16});
+  auto step = [&](Network& net) {
+    net.train();
+    torch::optim::SGD sgd(net.parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+    sgd.zero_grad();
+    const auto loss = torch::nn::functional::cross_entropy(net.forward(x), y);
+    loss.backward();
+    sgd.step();
+    return loss.item<double>();
+  };
+  EXPECT_NEAR(step(native), step(script_net), 1e-6);
+  for (const auto& p : native.named_parameters())
+    EXPECT_TRUE(torch::allclose(p.value(), theirs[p.key()], 1e-5, 1e-6))
+        << p.key() << " " << (p.value() - theirs[p.key()]).abs().max().item<float>();
+}
+
 TEST(TorchScript, TheFilesContentIsTheTrialsIdentity) {
   test::TempDir dir;
   const fs::path a = dir.path() / "net.pt", b = dir.path() / "elsewhere" / "copy.pt";
@@ -150,6 +181,7 @@ TEST(TorchScript, EachMistakeIsOneLine) {
   const std::string channels = message(script_config(script("scripted")), DataShape{1, 8, 8, 4});
   EXPECT_THAT(channels, HasSubstr("a batch of [2, 1, 8, 8] (1x8x8, 4 classes) fails in the network"));
   EXPECT_EQ(channels.find('\n'), std::string::npos) << channels;
+  EXPECT_THAT(message(script_config(script("no_forward")), kShape), HasSubstr("has no forward method"));
   test::TempDir dir;
   std::ofstream(dir.path() / "not.pt") << "not a model";
   EXPECT_THAT(message(script_config((dir.path() / "not.pt").string()), kShape),

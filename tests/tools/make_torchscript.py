@@ -10,6 +10,9 @@ Writes, for images CHANNELS x SIZE x SIZE and CLASSES classes:
   wrong.pt     a network with one output too few
   put.pt       a network whose forward uses Tensor.put_, which has no
                deterministic kernel on the CPU
+  reference.pt lrtune's reference CNN written in PyTorch, without dropout,
+               its parameters named as lrtune's (conv1..conv3, fc1, fc2)
+  no_forward.pt a scripted module without a forward method
 """
 import sys
 
@@ -29,6 +32,33 @@ class SmallCnn(nn.Module):
         x = self.features(x)
         x = x.view(x.size(0), -1)
         return self.fc(self.drop(x))
+
+
+class ReferenceCnn(nn.Module):
+    """lrtune's reference CNN (src/model/reference_cnn.h), dropout p."""
+
+    def __init__(self, channels: int, size: int, classes: int, p: float):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.conv3 = nn.Conv2d(32, 64, 3, padding=1)
+        self.fc1 = nn.Linear(64 * (size // 8) * (size // 8), 500)
+        self.fc2 = nn.Linear(500, classes)
+        self.drop = nn.Dropout(p)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = torch.max_pool2d(torch.relu(self.conv2(x)), 2)
+        x = torch.max_pool2d(torch.relu(self.conv3(x)), 2)
+        x = self.drop(x.reshape(x.size(0), -1))
+        x = self.drop(torch.relu(self.fc1(x)))
+        return self.fc2(x)
+
+
+class NoForward(nn.Module):
+    @torch.jit.export
+    def predict(self, x):
+        return x
 
 
 class Put(nn.Module):
@@ -53,6 +83,8 @@ def main():
     net.train()
     torch.jit.script(SmallCnn(channels, size, classes - 1)).save(f"{out}/wrong.pt")
     torch.jit.script(Put(SmallCnn(channels, size, classes))).save(f"{out}/put.pt")
+    torch.jit.script(ReferenceCnn(channels, size, classes, 0.0)).save(f"{out}/reference.pt")
+    torch.jit.script(NoForward()).save(f"{out}/no_forward.pt")
 
 
 if __name__ == "__main__":

@@ -17,12 +17,8 @@
 namespace lrtune {
 namespace {
 
-std::string shape_text(at::IntArrayRef sizes) {
-  std::ostringstream out;
-  out << "[";
-  for (std::size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
-  return out.str() + "]";
-}
+// "[2, 3, 32, 32]": LibTorch's own printing of sizes.
+std::string shape_text(at::IntArrayRef sizes) { return c10::str(sizes); }
 
 // The module a dotted name ("layer1.0.conv1") lies in, made on first use.
 torch::nn::Module& submodule(torch::nn::Module& root, const std::string& dotted,

@@ -365,7 +365,7 @@ class PostgresStore final : public Store {
     // Without one in the database, a local file is a leftover of a run that
     // lost the trial (its epochs were refused): it must not be resumed from.
     std::error_code ec;
-    if (found) write_file(local_file, bytes);
+    if (found) write_file_in_folder(local_file, bytes);
     else fs::remove(local_file, ec);
     return found;
   }
@@ -700,21 +700,6 @@ class PostgresStore final : public Store {
                    " ON CONFLICT (study_id, id) DO NOTHING",
                    study, spec.id, spec.label, spec.config.dump(), spec.repeat, spec.epochs_total,
                    pg::real(clock(tx)));
-  }
-
-  // Writes beside the file and renames, so a reader never sees half of it.
-  void write_file(const std::string& local_file, const std::string& bytes) const {
-    const fs::path path(local_file);
-    std::error_code ec;
-    if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-    const std::string part = local_file + ".fetching";
-    std::ofstream out(part, std::ios::binary | std::ios::trunc);
-    out << bytes;
-    if (!out.flush()) throw StoreError(name_ + ": cannot write checkpoint " + part);
-    out.close();
-    fs::rename(part, path, ec);
-    if (ec)
-      throw StoreError(name_ + ": cannot move checkpoint to " + local_file + ": " + ec.message());
   }
 
   std::mutex mu_;  // one connection, used by a worker and its heartbeat thread

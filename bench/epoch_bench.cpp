@@ -1,4 +1,5 @@
-// lrtune_bench: training and evaluation speed of the reference network, on
+// lrtune_bench: training and evaluation speed of the reference network (lrtune's
+// own, or the same network as a TorchScript file) and of ResNet-18, on
 // pre-made tensors (the floor) and through lrtune's real epoch, side by side
 // with the same work in Python PyTorch, interleaved run by run.
 #include <malloc.h>
@@ -37,6 +38,8 @@ struct Options {
   std::vector<std::int64_t> batches = {64, 128, 256};
   std::vector<std::string> modes = {"steps", "epoch"};
   std::vector<std::string> precisions = {"fp32"};
+  std::vector<std::string> models = {"native"};
+  std::int64_t resnet_images = 512;
   std::int64_t eval_batch = 250;
   int repeats = 3;
   std::int64_t steps = 0, eval_batches = 0;
@@ -132,7 +135,8 @@ void run_profiles(const Options& o, const ImageDataset& data, const fs::path& sc
 int main(int argc, char** argv) {
   lrtune::register_builtin_kinds();
   Options o;
-  CLI::App app{"Speed of the reference network: floor steps and real epochs, lrtune vs PyTorch"};
+  CLI::App app{"Speed of the reference network (native or TorchScript) and ResNet-18: floor steps "
+               "and real epochs, lrtune vs PyTorch"};
   app.add_option("--device", o.devices, "devices (default: cpu, and cuda when available)")
       ->delimiter(',');
   app.add_option("--batch", o.batches, "training batch sizes")->delimiter(',')->capture_default_str();
@@ -142,6 +146,16 @@ int main(int argc, char** argv) {
                  "fp32 and/or bf16 (bf16 autocast on both sides), interleaved per batch size")
       ->delimiter(',')
       ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
+  app.add_option("--model", o.models,
+                 "native (lrtune's reference CNN), torchscript (the same network as a TorchScript "
+                 "file, trained by lrtune's model \"torchscript\"), resnet18 (torchvision's "
+                 "ResNet-18, scripted); Python trains each eagerly")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"native", "torchscript", "resnet18"}))
+      ->capture_default_str();
+  app.add_option("--resnet-images", o.resnet_images,
+                 "training images per repeat of resnet18 rows (evaluation: the same number)")
       ->capture_default_str();
   app.add_option("--eval-batch", o.eval_batch, "evaluation batch size")->capture_default_str();
   app.add_option("--repeats", o.repeats, "timed repeats per row (median reported)")
@@ -210,6 +224,16 @@ int main(int argc, char** argv) {
       py = std::make_unique<PythonWorker>(o.python, o.reference, args);
     }
 
+    // The TorchScript files, written by Python (the way users make them).
+    std::map<std::string, std::string> model_files;
+    for (const auto& m : o.models)
+      if (m != "native") {
+        if (!py) throw std::runtime_error("--model " + m + " needs Python to script the network "
+                                          "(drop --no-python)");
+        model_files[m] = (scratch / (m + ".pt")).string();
+        py->script(m, model_files[m]);
+      }
+
     Report report;
     report.machine = machine;
     report.threads = o.threads;
@@ -225,10 +249,17 @@ int main(int argc, char** argv) {
     for (const auto& device : o.devices)
       for (auto b : o.batches)
         for (const auto& mode : o.modes)
-          for (const auto& precision : o.precisions) {
-            Work w{device, b, o.eval_batch, o.steps, o.eval_batches, o.clock, precision, data.shape()};
-            report.rows.push_back(measure_row(mode, w, &data, scratch, py.get(), o.repeats));
-          }
+          for (const auto& precision : o.precisions)
+            for (const auto& model : o.models) {
+              Work w{device, b, o.eval_batch, o.steps, o.eval_batches, o.clock, precision, data.shape()};
+              w.model = model;
+              if (model != "native") w.model_file = model_files.at(model);
+              if (model == "resnet18") {  // a few hundred images: slow on CPU cores
+                w.train_steps = (o.resnet_images + b - 1) / b;
+                w.eval_batches = (o.resnet_images + o.eval_batch - 1) / o.eval_batch;
+              }
+              report.rows.push_back(measure_row(mode, w, &data, scratch, py.get(), o.repeats));
+            }
     report.load_after = load_average();
     fs::remove_all(scratch);
 

@@ -66,7 +66,8 @@ Timing PythonWorker::run(const std::string& mode, const Work& work) {
                       {"batch", work.batch},   {"eval_batch", work.eval_batch},
                       {"train_images", work.train_images()},
                       {"eval_images", work.eval_images()},
-                      {"clock", work.clock},   {"precision", work.precision}};
+                      {"clock", work.clock},   {"precision", work.precision},
+                      {"model", work.model}};
   const auto a = nlohmann::json::parse(request(q.dump()));
   if (a.contains("error")) throw std::runtime_error("Python reference: " + a["error"].get<std::string>());
   Timing t;
@@ -77,6 +78,12 @@ Timing PythonWorker::run(const std::string& mode, const Work& work) {
   t.other_s = a.value("other_s", 0.0);
   t.faults = a.value("faults", 0.0);
   return t;
+}
+
+void PythonWorker::script(const std::string& model, const std::string& path) {
+  const nlohmann::json q = {{"cmd", "script"}, {"model", model}, {"path", path}};
+  const auto a = nlohmann::json::parse(request(q.dump()));
+  if (a.contains("error")) throw std::runtime_error("Python reference: " + a["error"].get<std::string>());
 }
 
 }  // namespace lrtune::bench

@@ -21,6 +21,9 @@ class PythonWorker {
 
   // "steps" or "epoch", the same work as the C++ side; one repeat.
   Timing run(const std::string& mode, const Work& work);
+  // Saves the network `model` ("torchscript": the reference CNN, "resnet18":
+  // torchvision's) with torch.jit.script to `path`, for lrtune to train.
+  void script(const std::string& model, const std::string& path);
   const std::string& version() const { return version_; }
 
  private:

@@ -40,17 +40,24 @@ double speed_ratio(const RowResult& r, const Metric& f, bool higher_is_faster) {
   return median(v);
 }
 
-// "epoch", or "epoch bf16" for a row in bf16.
+// "epoch", "epoch bf16" for a row in bf16, "epoch TorchScript" for a network
+// lrtune trains from a TorchScript file.
 std::string mode_label(const RowResult& r) {
-  return r.work.precision == "fp32" ? r.mode : r.mode + " " + r.work.precision;
+  std::string label = r.mode;
+  if (r.work.model == "torchscript") label += " TorchScript";
+  if (r.work.model == "resnet18") label += " ResNet-18 (TorchScript)";
+  return r.work.precision == "fp32" ? label : label + " " + r.work.precision;
 }
+
+// The FLOPs count is the reference network's: none for other networks.
+bool counts_flops(const RowResult& r) { return r.work.model != "resnet18"; }
 
 // lrtune's epoch time over its floor (steps) time for the same device and batch.
 double over_floor(const Report& rep, const RowResult& r) {
   if (r.mode != "epoch") return 0;
   for (const auto& s : rep.rows)
     if (s.mode == "steps" && s.work.device == r.work.device && s.work.batch == r.work.batch &&
-        s.work.precision == r.work.precision)
+        s.work.precision == r.work.precision && s.work.model == r.work.model)
       return med(r.cpp, kEpoch) / med(s.cpp, kEpoch);
   return 0;
 }
@@ -114,7 +121,7 @@ void write_markdown(std::ostream& out, const Report& rep) {
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rep.rows) {
     const double es = med(r.cpp, kEpoch);
-    const double gf = epoch_gflops(es, rep.shape);
+    const double gf = counts_flops(r) ? epoch_gflops(es, rep.shape) : 0;
     out << "| " << r.work.device << " | " << r.work.batch << " | " << mode_label(r) << " | "
         << fmt("%.0f", med(r.cpp, kTrain)) << " | " << fmt("%.0f", med(r.cpp, kEval)) << " | "
         << fmt("%.1f", es) << " (" << fmt("%.1f", lo(r.cpp, kEpoch)) << "–"
@@ -126,6 +133,12 @@ void write_markdown(std::ostream& out, const Report& rep) {
         << fmt("%.3f", over_floor(rep, r)) << " | " << faults_text(r.cpp) << ", "
         << faults_text(r.py) << " |\n";
   }
+  const bool scripted = std::any_of(rep.rows.begin(), rep.rows.end(),
+                                    [](const RowResult& r) { return r.work.model != "native"; });
+  if (scripted)
+    out << "\nRows marked TorchScript: lrtune trains the network from a TorchScript file (model "
+         "\"torchscript\") and PyTorch trains the same network eagerly; ResNet-18 rows train "
+         "torchvision's resnet18 on the images per repeat that --resnet-images sets.\n";
   out << "\nRatios lrtune/PyTorch are speeds (> 1: lrtune faster), medians of per-pair ratios of "
          "interleaved runs; epoch/steps is lrtune's epoch time over its floor (1.00 = no waste).\n";
 }

@@ -42,6 +42,12 @@ struct Work {
   // PyTorch's torch.autocast), weights, optimizer and loss in fp32.
   std::string precision = "fp32";
   DataShape shape;  // of the data (--dataset): the network's input and classes
+  // The network: "native" (lrtune's reference CNN), "torchscript" (the same
+  // network saved by Python as TorchScript, trained by lrtune's model
+  // "torchscript") or "resnet18" (torchvision's ResNet-18, scripted). The
+  // Python side always trains the same network eagerly.
+  std::string model = "native";
+  std::string model_file;  // the TorchScript file of a non-native model
   std::int64_t train_images() const;
   std::int64_t eval_images() const;
 };

@@ -34,9 +34,21 @@ double now(const std::string& clock) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-torch::Tensor premade_images(std::int64_t n, const torch::Device& device, const DataShape& s) {
+torch::Tensor premade_images(std::int64_t n, const torch::Device& device, const DataShape& s,
+                             bool channels_last) {
   auto x = torch::randn({n, s.channels, s.height, s.width}).to(device);
-  return device.is_cpu() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+  return device.is_cpu() && channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+}
+
+// The network of the work as lrtune's trainer builds it: the reference CNN, or
+// model "torchscript" with the work's file.
+TrainConfig model_config(const Work& work) {
+  TrainConfig cfg;
+  if (work.model != "native") {
+    cfg.model = "torchscript";
+    cfg.set("model_file", work.model_file);
+  }
+  return cfg;
 }
 
 double minor_faults() {
@@ -54,9 +66,12 @@ void configure_torch(int threads, bool deterministic) {
 
 StepsBench::StepsBench(const Work& work) : work_(work), device_(work.device) {
   torch::manual_seed(1);
-  model_ = build_model(TrainConfig{}, work.shape);  // the reference CNN for the data's shape
+  const TrainConfig cfg = model_config(work);
+  model_ = build_model(cfg, work.shape);  // for the data's shape
   model_->to(device_);
-  if (device_.is_cpu()) {
+  // As the trainer: channels-last on the CPU where the network allows it.
+  const bool channels_last = device_.is_cpu() && model_kind(cfg.model).channels_last;
+  if (channels_last) {
     torch::NoGradGuard no_grad;
     for (auto& p : model_->parameters())
       if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
@@ -65,9 +80,9 @@ StepsBench::StepsBench(const Work& work) : work_(work), device_(work.device) {
       model_->parameters(),
       torch::optim::SGDOptions(kLr).momentum(kMomentum).weight_decay(kWeightDecay));
   for (std::int64_t i = 0; i < kPremadeBatches; ++i) {
-    train_x_.push_back(premade_images(work.batch, device_, work.shape));
+    train_x_.push_back(premade_images(work.batch, device_, work.shape, channels_last));
     train_y_.push_back(torch::randint(work.shape.classes, {work.batch}, torch::kInt64).to(device_));
-    eval_x_.push_back(premade_images(work.eval_batch, device_, work.shape));
+    eval_x_.push_back(premade_images(work.eval_batch, device_, work.shape, channels_last));
   }
 }
 
@@ -139,7 +154,7 @@ EpochBench::EpochBench(const ImageDataset& data, const Work& work, std::filesyst
 }
 
 Timing EpochBench::run() {
-  TrainConfig cfg;
+  TrainConfig cfg = model_config(work_);
   cfg.dataset = data_.kind;
   cfg.epochs = 1;
   cfg.batch_size = work_.batch;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The reference network's training and evaluation in Python PyTorch: the same
-work as bench/epoch_bench.cpp, so lrtune can be compared with PyTorch on the
+"""The reference network's training and evaluation in Python PyTorch (and
+torchvision's ResNet-18 for its rows): the same work as bench/epoch_bench.cpp, so lrtune can be compared with PyTorch on the
 same LibTorch. Run alone it prints its own table; lrtune_bench starts it with
 --worker and asks for one timed repeat at a time (JSON lines on stdin/stdout),
 so that C++ and Python runs interleave.
@@ -76,9 +76,27 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def make_model(device):
+def network(name):
+    """The eager network of a row: the reference CNN (lrtune's "native" and
+    "torchscript" rows), or torchvision's ResNet-18 for the data's shape."""
+    if name == "resnet18":
+        import torchvision
+        net = torchvision.models.resnet18(weights=None, num_classes=SHAPE[3])
+        if SHAPE[0] != 3:
+            net.conv1 = nn.Conv2d(SHAPE[0], 64, 7, stride=2, padding=3, bias=False)
+        return net
+    return ReferenceCnn(SHAPE)
+
+
+def save_script(name, path):
+    """The TorchScript file lrtune trains for a row: torch.jit.script, as users make them."""
     torch.manual_seed(1)
-    model = ReferenceCnn(SHAPE).to(device)
+    torch.jit.script(network(name)).save(path)
+
+
+def make_model(device, name="native"):
+    torch.manual_seed(1)
+    model = network(name).to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
@@ -99,10 +117,10 @@ def autocast(device, precision):
 class Steps:
     """The floor: pre-made tensors, no data path, no metrics."""
 
-    def __init__(self, device, batch, eval_batch, precision="fp32"):
+    def __init__(self, device, batch, eval_batch, precision="fp32", model="native"):
         self.device, self.batch, self.eval_batch = device, batch, eval_batch
         self.precision = precision
-        self.model, self.opt = make_model(device)
+        self.model, self.opt = make_model(device, model)
         self.xs = [premade(batch, device) for _ in range(PREMADE_BATCHES)]
         self.ys = [torch.randint(SHAPE[3], (batch,)).to(device) for _ in range(PREMADE_BATCHES)]
         self.ex = [premade(eval_batch, device) for _ in range(PREMADE_BATCHES)]
@@ -169,10 +187,11 @@ def generated_cifar():
 class Epoch:
     """One real epoch from uint8 images: augmentation, training, evaluation."""
 
-    def __init__(self, device, batch, eval_batch, data, train_images, eval_images, precision="fp32"):
+    def __init__(self, device, batch, eval_batch, data, train_images, eval_images, precision="fp32",
+                 model="native"):
         self.device, self.batch, self.eval_batch = device, batch, eval_batch
         self.precision = precision
-        self.model, self.opt = make_model(device)
+        self.model, self.opt = make_model(device, model)
         tr, trl, te, tel = data
         val = max(10, eval_images // 3 // 10 * 10)
         test = min(eval_images - val, te.size(0))
@@ -278,15 +297,19 @@ class Reference:
         # "cpu": process CPU time, as the C++ side's --clock cpu.
         clock = time.process_time if q.get("clock") == "cpu" else time.perf_counter
         precision = q.get("precision", "fp32")
+        model = q.get("model", "native")
+        if q["cmd"] == "script":
+            save_script(model, q["path"])
+            return {}
         if q["cmd"] == "steps":
-            key = (str(device), q["batch"], q["eval_batch"], precision)
+            key = (str(device), q["batch"], q["eval_batch"], precision, model)
             if key not in self._steps:
-                self._steps = {key: Steps(device, q["batch"], q["eval_batch"], precision)}
+                self._steps = {key: Steps(device, q["batch"], q["eval_batch"], precision, model)}
             return self._steps[key].run(q["train_images"], q["eval_images"], clock)
         if q["cmd"] == "epoch":
             t0 = clock()
             epoch = Epoch(device, q["batch"], q["eval_batch"], self.data(),
-                          q["train_images"], q["eval_images"], precision)
+                          q["train_images"], q["eval_images"], precision, model)
             r = epoch.run(clock)
             r["other_s"] = clock() - t0 - r["train_s"] - r["eval_s"]
             return r

@@ -24,7 +24,9 @@ class FashionNet(nn.Module):
 
     def forward(self, x):
         x = self.features(x)
-        return self.classifier(x.view(x.size(0), -1))
+        # flatten (a reshape), not view: it takes channels-last activations,
+        # so lrtune can feed the CPU's faster channels-last batches.
+        return self.classifier(torch.flatten(x, 1))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/torch.h>
 
 #include "core/errors.h"
@@ -84,11 +85,38 @@ TorchScriptNet::TorchScriptNet(const std::string& file, const DataShape& shape) 
     throw ConfigError("model_file " + file + ": for a batch of " + shape_text(in) + " the network returned " +
                       (out.isTensor() ? shape_text(out.toTensor().sizes()) : "a " + out.tagKind()) +
                       "; expected " + expected + " (batch, classes of the data set: " + shape.text() + ")");
+  channels_last_ = accepts_channels_last(in);
   script_.train();
 }
 
+// Channels-last weights and batches make the CPU's convolutions faster
+// (docs/performance.md), but a script that view()s its activations refuses
+// them: it keeps the contiguous layout. Tried once, on the probe batch.
+bool TorchScriptNet::accepts_channels_last(const std::vector<std::int64_t>& in) {
+  torch::NoGradGuard no_grad;
+  auto set_layout = [this](torch::MemoryFormat format) {
+    for (auto& p : parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(format));
+  };
+  set_layout(torch::MemoryFormat::ChannelsLast);
+  try {
+    const torch::jit::GraphOptimizerEnabledGuard plain(false);
+    script_.forward({torch::zeros(in).contiguous(torch::MemoryFormat::ChannelsLast)});
+    return true;
+  } catch (const std::exception&) {
+    set_layout(torch::MemoryFormat::Contiguous);
+    return false;
+  }
+}
+
 torch::Tensor TorchScriptNet::forward(torch::Tensor x) {
-  return script_.forward({x.contiguous()}).toTensor();
+  // Without the graph executor's optimizations: for training on the CPU its
+  // differentiated graphs cost a third more time per step than running the
+  // same operators with LibTorch's autograd (docs/performance.md).
+  const torch::jit::GraphOptimizerEnabledGuard plain(false);
+  const bool cl = channels_last_ && x.is_cpu();
+  return script_.forward({x.contiguous(cl ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous)})
+      .toTensor();
 }
 
 void TorchScriptNet::train(bool on) {

@@ -20,13 +20,18 @@ class TorchScriptNet : public Network {
   // Loads `file` and checks one batch of `shape` before any training: the
   // output must be [batch, classes]. ConfigError naming the file otherwise.
   TorchScriptNet(const std::string& file, const DataShape& shape);
-  // Batches in any memory format: a script may view() its activations, which
-  // channels-last tensors refuse, so the input is made contiguous.
+  // Batches in any memory format: channels-last on the CPU when the script
+  // took a channels-last batch (its weights are then channels-last too),
+  // contiguous otherwise (a script that view()s its activations refuses
+  // channels-last tensors).
   torch::Tensor forward(torch::Tensor x) override;
   void train(bool on = true) override;
+  bool channels_last() const { return channels_last_; }
 
  private:
+  bool accepts_channels_last(const std::vector<std::int64_t>& in);
   torch::jit::Module script_;
+  bool channels_last_ = false;
 };
 
 // content hash of a model file (16 hex digits, FNV-1a 64 of its bytes);

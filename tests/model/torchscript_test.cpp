@@ -108,6 +108,27 @@ TEST(TorchScript, ItsTensorsAndModesAreTheScripts) {
   EXPECT_FALSE(torch::allclose(net.forward(x), y + 1.0, 1e-3, 1e-3));
 }
 
+// A script that view()s its activations cannot take channels-last tensors:
+// it keeps contiguous weights and gets contiguous batches. One that reshapes
+// takes the CPU's faster channels-last layout, weights and batches.
+TEST(TorchScript, TakesChannelsLastOnlyWhereTheScriptAcceptsIt) {
+  TorchScriptNet viewing(script("scripted"), kShape);
+  EXPECT_FALSE(viewing.channels_last());
+  for (const auto& p : viewing.parameters())
+    if (p.dim() == 4) EXPECT_TRUE(p.is_contiguous());
+  TorchScriptNet reshaping(script("reference"), kShape);
+  EXPECT_TRUE(reshaping.channels_last());
+  for (const auto& p : reshaping.parameters())
+    if (p.dim() == 4) EXPECT_TRUE(p.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  // Both train from the trainer's batches, in any layout.
+  const auto x = torch::randn({4, 3, 8, 8});
+  for (Network* net : {static_cast<Network*>(&viewing), static_cast<Network*>(&reshaping)}) {
+    net->train();
+    net->forward(x).sum().backward();
+    net->forward(x.contiguous(torch::MemoryFormat::ChannelsLast)).sum().backward();
+  }
+}
+
 // lrtune's reference CNN written in PyTorch and scripted, given the native
 // network's initial weights, takes the native network's first SGD step: the
 // same loss, the same gradients and the same updated weights.

@@ -2,9 +2,11 @@
 // is registered, and workers train the bytes each trial was made with: from
 // the file while it holds them, else from the store's copy (a host without
 // the file, or a file changed since). Through the real registration, SQLite
-// store, worker loop and trainer.
+// store, worker loop and trainer; and a study of such a network stopped
+// mid-trial resumes to an uninterrupted run's numbers.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -33,21 +35,29 @@ class ModelFiles : public ::testing::Test {
               0)
         << log;
     fs::copy_file(nets.path() / "scripted.pt", model);
-    std::ofstream(study_file) << "name = \"script\"\n[base]\nmodel = \"torchscript\"\nmodel_file = \""
-                              << model.string()
-                              << "\"\nepochs = 2\nbatch_size = 50\nval_size = 50\neval_batch_size = 100\n"
-                                 "augment = \"none\"\ndevice = \"cpu\"\nthreads = 1\ndata = \""
-                              << tiny.dir.str() << "\"\n[[sweep]]\ngrid = { lr = [0.02, 0.05] }\n";
+    write_study(study_file, 2);
   }
 
-  // Runs every trial of the study with one worker; returns its summary.
-  WorkerSummary work(RegisteredStudy& r) {
+  // The study of the TorchScript network (batch norm, dropout): two learning
+  // rates, `epochs` epochs of 3 steps each.
+  void write_study(const fs::path& file, int epochs) const {
+    std::ofstream(file) << "name = \"script\"\n[base]\nmodel = \"torchscript\"\nmodel_file = \""
+                        << model.string() << "\"\nepochs = " << epochs
+                        << "\nbatch_size = 50\nval_size = 50\neval_batch_size = 100\n"
+                           "augment = \"none\"\ndevice = \"cpu\"\nthreads = 1\ndata = \""
+                        << tiny.dir.str() << "\"\n[[sweep]]\ngrid = { lr = [0.02, 0.05] }\n";
+  }
+
+  // Runs the study's trials with one worker until they are done or
+  // `should_stop` says stop (polled at every training step, as Ctrl-C is).
+  WorkerSummary work(RegisteredStudy& r,
+                     const std::function<bool()>& should_stop = [] { return false; }) {
     GridSource grid(r.expansion.ids());
     TorchPackRunner runner(TorchRunnerOptions{1, "cpu", tiny.dir.str()});
     WorkerOptions wo;
     wo.host = host_name();
     wo.pid = 1;
-    return run_worker(*r.store, runner, grid, wo, [] { return false; });
+    return run_worker(*r.store, runner, grid, wo, should_stop);
   }
 
   test::TinyCifar tiny{/*per_file=*/40, /*n_test=*/50};
@@ -72,6 +82,46 @@ TEST_F(ModelFiles, WorkersTrainTheKeptBytesAfterTheFileChanged) {
     EXPECT_EQ(r.store->epochs(t.id).size(), 2u);
   }
   EXPECT_TRUE(fs::exists(out.path() / "run" / "models" / (hash + ".pt")));
+}
+
+TEST_F(ModelFiles, AStoppedStudyResumesToTheUninterruptedNumbers) {
+  const fs::path four = out.path() / "four.toml";
+  write_study(four, 4);
+  RegisteredStudy straight = register_study(four.string(), {}, (out.path() / "straight").string(), "");
+  ASSERT_EQ(work(straight).finished, 2);
+
+  // Stopped at the first step after two epochs were stored (in the first
+  // trial's third epoch), then run again.
+  RegisteredStudy stopped = register_study(four.string(), {}, (out.path() / "stopped").string(), "");
+  auto stored = [&] {
+    std::size_t n = 0;
+    for (const auto& t : stopped.expansion.trials) n += stopped.store->epochs(t.id).size();
+    return n;
+  };
+  const WorkerSummary first = work(stopped, [&] { return stored() >= 2; });
+  EXPECT_TRUE(first.stopped);
+  EXPECT_EQ(first.finished, 0);
+  for (const auto& t : stopped.expansion.trials)
+    EXPECT_NE(stopped.store->trial(t.id)->status, RunStatus::done);
+  EXPECT_EQ(stored(), 2u);  // epochs 1 and 2 of the first trial, its checkpoint beside them
+  ASSERT_EQ(work(stopped).finished, 2);
+
+  for (const auto& t : straight.expansion.trials) {
+    const auto a = straight.store->epochs(t.id), b = stopped.store->epochs(t.id);
+    ASSERT_EQ(a.size(), 4u);
+    ASSERT_EQ(b.size(), 4u);
+    EXPECT_LT(a.back().train_loss, a.front().train_loss);  // it learns
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      SCOPED_TRACE(t.label + " epoch " + std::to_string(i + 1));
+      EXPECT_EQ(b[i].epoch, a[i].epoch);
+      EXPECT_EQ(b[i].lr, a[i].lr);
+      EXPECT_EQ(b[i].train_loss, a[i].train_loss);
+      EXPECT_EQ(b[i].train_acc, a[i].train_acc);
+      EXPECT_EQ(b[i].val_loss, a[i].val_loss);  // batch-norm statistics restored
+      EXPECT_EQ(b[i].val_acc, a[i].val_acc);
+      EXPECT_EQ(b[i].test_loss, a[i].test_loss);
+    }
+  }
 }
 
 TEST_F(ModelFiles, AHostWithNeitherFileNorCopySaysSo) {

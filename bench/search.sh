@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Search against a grid (docs/performance.md, "Search against a grid"): runs
-# one space as a grid and as random, TPE, random+ASHA and TPE+ASHA searches of
+# one space as a grid and as random, TPE, random+ASHA, TPE+ASHA and
+# TPE+Hyperband searches of
 # the same budget, over several search seeds, with `lrtune study run`, and
 # tables the best validation accuracy, the test accuracy there, the
 # trial-epochs and the wall time of each (bench/search_table.py).
@@ -14,7 +15,7 @@ usage: bench/search.sh [--data DIR] [--binary PATH] [--train-subset N] [--val-si
                        [--jobs N] [--seeds LIST] [--methods LIST] [--vary-train-seed]
                        [--out DIR] [--quick]
 
-One space, five ways, each its own `lrtune study run FILE --out DIR --jobs N`:
+One space, six ways, each its own `lrtune study run FILE --out DIR --jobs N`:
 
   grid         K x K x K points (3 x 3 x 3 = 27 by default) at the centres of
                K equal cells of each range, on the log scale for lr and
@@ -25,6 +26,9 @@ One space, five ways, each its own `lrtune study run FILE --out DIR --jobs N`:
   random+asha  sampler = "random", pruner = "asha" (rungs at 1, 3, 9 epochs;
                --asha-min-epochs moves the first rung)
   tpe+asha     sampler = "tpe", pruner = "asha"
+  tpe+hyperband  sampler = "tpe", pruner = "hyperband" (brackets with first
+               rungs at 1, 3, 9 epochs; --asha-min-epochs and --asha-eta set
+               its r and eta too, --asha-trials its budget)
 
 The space: lr log-uniform [0.001, 0.5], momentum uniform [0, 0.99],
 weight_decay log-uniform [1e-5, 0.01]. The searches get as many trials as the
@@ -53,7 +57,7 @@ Options:
   --startup-trials N TPE's random trials before it models (default 10, lrtune's)
   --jobs N           worker processes per run (default: the number of cores)
   --seeds LIST       comma-separated search seeds (default 1,2,3)
-  --methods LIST     comma-separated methods to run (default all five)
+  --methods LIST     comma-separated methods to run (default all six)
   --vary-train-seed  train each seed's runs with that seed (and one grid per seed)
   --out DIR          working folder: study files, results folders, logs, exports
                      and table.md (default: a new temporary folder; on success
@@ -79,7 +83,7 @@ train_subset='' val_size='' epochs='' trials='' grid_points='' startup_trials=''
 asha_trials='' asha_min_epochs=1 asha_eta=3
 jobs=$(nproc)
 seeds=1,2,3
-methods=grid,random,tpe,random+asha,tpe+asha
+methods=grid,random,tpe,random+asha,tpe+asha,tpe+hyperband
 vary_train_seed=0
 out=
 quick=0
@@ -132,7 +136,8 @@ done
 if [[ ",$methods," == *,tpe,* ]] && ((trials < startup_trials)); then
   die "--trials: TPE needs at least its $startup_trials random start-up trials, got $trials"
 fi
-if [[ ",$methods," == *,tpe+asha,* ]] && ((asha_trials < startup_trials)); then
+if [[ ",$methods," == *,tpe+asha,* || ",$methods," == *,tpe+hyperband,* ]] &&
+  ((asha_trials < startup_trials)); then
   die "--asha-trials: TPE needs at least its $startup_trials random start-up trials, got $asha_trials"
 fi
 [[ -x $binary ]] || die "$binary: no such executable (build it, or pass --binary)"
@@ -188,7 +193,7 @@ grid_values() {
 budget_of() {
   case $1 in
     grid) echo $((grid_points ** 3)) ;;
-    *+asha) echo "$asha_trials" ;;
+    *+asha | *+hyperband) echo "$asha_trials" ;;
     *) echo "$trials" ;;
   esac
 }
@@ -218,14 +223,16 @@ study_file() {
         "weight_decay = [$(grid_values 1e-5 1e-2 1)] }"
     else
       echo "[search]"
-      echo "sampler = \"${method%+asha}\""
-      [[ $method == *+asha ]] && echo "pruner = \"asha\"" || echo "pruner = \"none\""
+      echo "sampler = \"${method%+*}\""
+      [[ $method == *+* ]] && echo "pruner = \"${method#*+}\"" || echo "pruner = \"none\""
       echo "trials = $(budget_of "$method")"
       echo "objective = \"val_acc\""
       echo "seed = $seed"
       [[ $method == tpe* ]] && echo "startup_trials = $startup_trials"
       echo "asha_min_epochs = $asha_min_epochs"
       echo "asha_eta = $asha_eta"
+      echo "hyperband_min_epochs = $asha_min_epochs"
+      echo "hyperband_eta = $asha_eta"
       echo
       echo "[search.space]"
       echo "lr = { log_uniform = [1e-3, 0.5] }"

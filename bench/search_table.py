@@ -27,7 +27,7 @@ import math
 import statistics
 import sys
 
-METHODS = ["grid", "random", "tpe", "random+asha", "tpe+asha"]
+METHODS = ["grid", "random", "tpe", "random+asha", "tpe+asha", "tpe+hyperband"]
 ENDED = {"done", "diverged", "pruned"}
 WITHIN_POINTS = 1.0  # TPE+ASHA's best val acc at most this far below the grid's
 EPOCH_SHARE = 1 / 3  # TPE+ASHA's trial-epochs at most this share of the grid's

@@ -203,7 +203,7 @@ void read_option(SearchSpec& s, const std::string& key, const json& v, const std
       fail(file, where, "a grid is written as [[sweep]] tables; [search] takes random or tpe");
     s.sampler = text_of(v, file, where, {"random", "tpe"});
   } else if (key == "pruner") {
-    s.pruner = text_of(v, file, where, {"none", "median", "asha"});
+    s.pruner = text_of(v, file, where, {"none", "median", "asha", "hyperband"});
   } else if (key == "trials") {
     s.trials = integer_of(v, file, where, 1);
   } else if (key == "objective") {
@@ -224,6 +224,10 @@ void read_option(SearchSpec& s, const std::string& key, const json& v, const std
     s.min_epochs = integer_of(v, file, where, 1);
   } else if (key == "asha_eta") {
     s.eta = integer_of(v, file, where, 2);
+  } else if (key == "hyperband_min_epochs") {
+    s.hyperband_min_epochs = integer_of(v, file, where, 1);
+  } else if (key == "hyperband_eta") {
+    s.hyperband_eta = integer_of(v, file, where, 2);
   } else {
     fail(file, where, "unknown key (known: " + join(known) + ")");
   }
@@ -294,12 +298,22 @@ json SearchSpec::identity() const {
   return id;
 }
 
+std::int64_t SearchSpec::most_epochs(std::int64_t base_epochs) const {
+  const Param* p = find("epochs");
+  if (!p) return base_epochs;
+  if (p->dist != Dist::choice) return static_cast<std::int64_t>(p->high);
+  std::int64_t most = 0;
+  for (const auto& v : p->choices) most = std::max(most, v.get<std::int64_t>());
+  return most;
+}
+
 SearchSpec parse_search(const json& table, const std::string& file) {
   if (!table.is_object()) fail(file, "search", "expected a table [search], got " + table.dump());
   SearchSpec s;
   static const std::vector<std::string> known = {
       "sampler", "pruner", "trials", "objective", "at", "seed", "startup_trials", "ei_candidates",
-      "median_startup_trials", "median_warmup_epochs", "asha_min_epochs", "asha_eta", "space"};
+      "median_startup_trials", "median_warmup_epochs", "asha_min_epochs", "asha_eta",
+      "hyperband_min_epochs", "hyperband_eta", "space"};
   for (const auto& [key, v] : table.items())
     if (key != "space") read_option(s, key, v, file, known);
   if (!table.contains("trials")) fail(file, "search.trials", "missing: the budget, a number of trials");

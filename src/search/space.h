@@ -3,7 +3,7 @@
 //
 //   [search]
 //   sampler = "tpe"            # random | tpe  (a grid is [[sweep]])
-//   pruner = "asha"            # none | median | asha
+//   pruner = "asha"            # none | median | asha | hyperband
 //   trials = 64                # the budget: raise it and run again to extend
 //   objective = "val_acc"      # or "val_loss"
 //   at = "best"                # the objective at the trial's best epoch, or "last"
@@ -55,7 +55,7 @@ struct Param {
 
 struct SearchSpec {
   std::string sampler = "tpe";  // random | tpe
-  std::string pruner = "none";  // none | median | asha
+  std::string pruner = "none";  // none | median | asha | hyperband
   std::int64_t trials = 0;      // the budget
   std::string objective = "val_acc";
   bool at_last = false;         // the objective at the last epoch, not the best
@@ -69,9 +69,14 @@ struct SearchSpec {
   // asha: rungs at min_epochs * eta^k.
   std::int64_t min_epochs = 1;
   std::int64_t eta = 3;
+  // hyperband: brackets of successive halving from min epochs to the trials' epochs.
+  std::int64_t hyperband_min_epochs = 1;
+  std::int64_t hyperband_eta = 3;
   std::vector<Param> space;  // unconditional keys first, then conditional ones
 
   bool maximize() const { return objective == "val_acc"; }
+  // The most epochs a trial can have: `base_epochs`, or the top of a searched `epochs`.
+  std::int64_t most_epochs(std::int64_t base_epochs) const;
   const Param* find(const std::string& key) const;
   // The searched keys and values of one draw (internal numbers by key).
   nlohmann::json values(const std::map<std::string, double>& draw) const;

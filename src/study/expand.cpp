@@ -58,23 +58,12 @@ std::vector<json> ends_of(const search::Param& p) {
   return {p.value(p.low), p.value(p.high)};
 }
 
-// The most epochs a trial of the search can have: the base's, or the top of
-// a searched `epochs`.
-std::int64_t most_epochs(const search::SearchSpec& spec, const TrainConfig& base) {
-  const search::Param* p = spec.find("epochs");
-  if (!p) return base.epochs;
-  if (p->dist != search::Dist::choice) return static_cast<std::int64_t>(p->high);
-  std::int64_t most = 0;
-  for (const auto& v : p->choices) most = std::max(most, v.get<std::int64_t>());
-  return most;
-}
-
 // A pruner that could never stop a trial (its first rung, or the epochs it
 // never prunes, at or past the last epoch) searches nothing a plain search
 // would not: refused, naming the key.
 void check_pruner_acts(const Study& study, const TrainConfig& base) {
   const search::SearchSpec& spec = *study.search;
-  const std::int64_t epochs = most_epochs(spec, base);
+  const std::int64_t epochs = spec.most_epochs(base.epochs);
   const auto refuse = [&](const std::string& key, std::int64_t value, const std::string& what) {
     throw ConfigError(study.file + ": search." + key + ": " + std::to_string(value) +
                       " is not below the trials' " + std::to_string(epochs) + " epochs, so " +
@@ -82,6 +71,8 @@ void check_pruner_acts(const Study& study, const TrainConfig& base) {
   };
   if (spec.pruner == "asha" && spec.min_epochs >= epochs)
     refuse("asha_min_epochs", spec.min_epochs, "ASHA");
+  if (spec.pruner == "hyperband" && spec.hyperband_min_epochs >= epochs)
+    refuse("hyperband_min_epochs", spec.hyperband_min_epochs, "Hyperband");
   if (spec.pruner == "median" && spec.prune_warmup_epochs >= epochs)
     refuse("median_warmup_epochs", spec.prune_warmup_epochs, "the median pruner");
 }

@@ -32,13 +32,14 @@ std::vector<search::Observation> observations(const search::SearchSpec& spec,
 
 }  // namespace
 
-SearchSource::SearchSource(search::SearchSpec spec, TrainConfig base, std::string file)
+SearchSource::SearchSource(search::SearchSpec spec, TrainConfig base, std::string file,
+                           const std::string& study_name)
     : spec_(std::move(spec)),
       base_(std::move(base)),
       file_(std::move(file)),
       search_hash_(identity_hash(spec_.identity())),
       sampler_(search::make_sampler(spec_)),
-      pruner_(search::make_pruner(spec_)) {}
+      pruner_(search::make_pruner(spec_, spec_.most_epochs(base_.epochs), study_name)) {}
 
 std::vector<std::string> SearchSource::trial_ids(Store& store) {
   const auto info = store.study();
@@ -87,11 +88,15 @@ bool SearchSource::should_prune(Store& store, const std::string& id, std::int64_
   std::vector<EpochMetrics> upto;
   for (const auto& m : self->epochs)
     if (m.epoch <= epoch) upto.push_back(m);
-  const search::Curve curve = search::curve_of(upto, RunStatus::running, spec_);
+  search::Curve curve = search::curve_of(upto, RunStatus::running, spec_);
+  curve.number = self - history.begin();  // trials are numbered in the order they were drawn
   std::vector<search::Curve> others;
-  for (const auto& h : history)
-    if (h.trial.spec.id != id && h.trial.status != RunStatus::failed)
-      others.push_back(search::curve_of(h.epochs, h.trial.status, spec_));
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    const TrialHistory& h = history[i];
+    if (h.trial.spec.id == id || h.trial.status == RunStatus::failed) continue;
+    others.push_back(search::curve_of(h.epochs, h.trial.status, spec_));
+    others.back().number = static_cast<std::int64_t>(i);
+  }
   return pruner_->prune(curve, others, epoch);
 }
 
@@ -131,14 +136,14 @@ std::string SearchSource::progress_note(Store& store) {
   return note;
 }
 
-std::unique_ptr<SearchSource> search_source_of(const json& study_spec) {
+std::unique_ptr<SearchSource> search_source_of(const json& study_spec, const std::string& study_name) {
   if (!study_spec.is_object() || !study_spec.contains("search")) return nullptr;
   const json& s = study_spec.at("search");
   const std::string file = s.value("file", std::string("study"));
   search::SearchSpec spec = search::parse_search(s.at("table"), file);
   TrainConfig base;
   apply_json(base, s.at("base"), file + ": base");
-  return std::make_unique<SearchSource>(std::move(spec), std::move(base), file);
+  return std::make_unique<SearchSource>(std::move(spec), std::move(base), file, study_name);
 }
 
 }  // namespace lrtune

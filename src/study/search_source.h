@@ -25,8 +25,10 @@ namespace lrtune {
 class SearchSource final : public TrialSource {
  public:
   // `base`: the configuration every trial starts from ([base] and the
-  // command-line overrides); `file` names the study file in messages.
-  SearchSource(search::SearchSpec spec, TrainConfig base, std::string file);
+  // command-line overrides); `file` names the study file in messages;
+  // `study_name` places trials in Hyperband's brackets (as Optuna's name).
+  SearchSource(search::SearchSpec spec, TrainConfig base, std::string file,
+               const std::string& study_name = "");
 
   std::vector<std::string> trial_ids(Store& store) override;
   bool grow(Store& store) override;
@@ -52,7 +54,8 @@ class SearchSource final : public TrialSource {
 // study_info(): the [search] table, the study file's name, the base
 // configuration and the identity compared when the study is run again);
 // nullptr when `study_spec` is not one.
-std::unique_ptr<SearchSource> search_source_of(const nlohmann::json& study_spec);
+std::unique_ptr<SearchSource> search_source_of(const nlohmann::json& study_spec,
+                                               const std::string& study_name = "");
 
 // The best complete trial of a search so far (nullopt before the first).
 struct BestTrial {

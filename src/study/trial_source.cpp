@@ -6,7 +6,7 @@
 namespace lrtune {
 
 std::unique_ptr<TrialSource> source_for(const StudyInfo& study) {
-  if (auto search = search_source_of(study.spec)) return search;
+  if (auto search = search_source_of(study.spec, study.name)) return search;
   return std::make_unique<GridSource>(study.trial_ids);
 }
 

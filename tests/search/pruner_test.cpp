@@ -70,6 +70,12 @@ TEST(AshaPruner, PromotesTheTopThirdOfARungWithoutWaiting) {
   EXPECT_TRUE(asha.prune(running({1, 1, 0.5}), mixed, 3));
   // A diverged epoch at a rung stops the trial.
   EXPECT_TRUE(asha.prune(running({kNaN}), {}, 1));
+  // ... and, as in Optuna, competes with no one after: with two diverged
+  // trials counted, 5 would be the second best of six and go on.
+  const std::vector<Curve> diverged = {running({kNaN}), running({kNaN}), running({4}), running({6}),
+                                       running({8})};
+  EXPECT_TRUE(asha.prune(running({5}), diverged, 1));
+  EXPECT_FALSE(asha.prune(running({3.5}), diverged, 1));
 }
 
 }  // namespace

@@ -255,6 +255,10 @@ TEST(StudyExpand, APrunerThatCouldNeverActIsRefused) {
               HasSubstr("search.median_warmup_epochs: 9 is not below"));
   EXPECT_EQ(config_error([&] { expand_study(search("asha", {{"asha_min_epochs", 5}}, lr)); }),
             "(no error)");
+  EXPECT_THAT(config_error([&] { expand_study(search("hyperband", {{"hyperband_min_epochs", 7}}, lr)); }),
+              HasSubstr("search.hyperband_min_epochs: 7 is not below the trials' 6 epochs, so Hyperband"));
+  EXPECT_EQ(config_error([&] { expand_study(search("hyperband", {{"hyperband_min_epochs", 2}}, lr)); }),
+            "(no error)");
   // A searched epochs counts at its top.
   json with_epochs = lr;
   with_epochs["epochs"] = {{"choice", {4, 12}}};

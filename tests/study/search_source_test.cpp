@@ -4,8 +4,10 @@
 // continuing to its budget. The runner trains nothing: each epoch's accuracy
 // is a function of the trial's learning rate and momentum.
 #include <atomic>
+#include <algorithm>
 #include <fstream>
 #include <cmath>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
+#include "search/pruner.h"
 #include "search/space.h"
 #include "store/store.h"
 #include "study/runner.h"
@@ -241,6 +244,32 @@ TEST(SearchSource, AshaPrunesAtRungsAndPrunedTrialsKeepTheirEpochs) {
   EXPECT_GE(pruned, 9);  // at least a third of the trials stop at the first rung or the second
   EXPECT_LT(epochs, 27 * 9 / 2);
   EXPECT_THAT(source->progress_note(store), HasSubstr("trial-epochs saved"));
+}
+
+TEST(SearchSource, HyperbandStopsTrialsOnlyAtTheirOwnBracketsRungs) {
+  test::FakeStore store;
+  json t = table("random", 40, "hyperband");
+  put_search_study(store, t, 9);  // brackets with first rungs at epochs 1, 3 and 9
+  SyntheticRunner runner;
+  auto source = source_for(*store.study());
+  EXPECT_EQ(run_worker(store, runner, *source, options(1), [] { return false; }).finished, 40);
+  // Brackets as Optuna places them: from the study's name and the trial's number.
+  const search::HyperbandPruner hb(1, 9, 3, "s");
+  std::map<std::int64_t, int> pruned_by_bracket;
+  for (const auto& tr : store.trials()) {
+    const std::int64_t number = std::stoll(tr.spec.label.substr(1)) - 1;  // "#12 lr=..."
+    const std::int64_t bracket = hb.bracket_of(number);
+    if (tr.status != RunStatus::pruned) {
+      EXPECT_EQ(tr.epochs_done, 9) << tr.spec.label;
+      continue;
+    }
+    ++pruned_by_bracket[bracket];
+    const auto rungs = hb.rungs(bracket, 8);  // never at the last epoch
+    EXPECT_NE(std::find(rungs.begin(), rungs.end(), tr.epochs_done), rungs.end())
+        << tr.spec.label << " (bracket " << bracket << ") stopped after epoch " << tr.epochs_done;
+  }
+  EXPECT_GT(pruned_by_bracket[0], 0);
+  EXPECT_EQ(pruned_by_bracket[2], 0);  // its first rung is the last epoch
 }
 
 TEST(SearchSource, ProgressNamesTheBestCompleteTrial) {

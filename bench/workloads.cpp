@@ -37,7 +37,10 @@ double now(const std::string& clock) {
 torch::Tensor premade_images(std::int64_t n, const torch::Device& device, const DataShape& s,
                              bool channels_last) {
   auto x = torch::randn({n, s.channels, s.height, s.width}).to(device);
-  return device.is_cpu() && channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+  if (!device.is_cpu() || !channels_last) return x;
+  // Channels-last strides, as the trainer's batches have: x.contiguous(ChannelsLast)
+  // leaves a one-channel tensor as it is, which convolutions take as contiguous.
+  return torch::empty(x.sizes(), x.options().memory_format(torch::MemoryFormat::ChannelsLast)).copy_(x);
 }
 
 // The network of the work as lrtune's trainer builds it: the reference CNN, or

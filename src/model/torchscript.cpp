@@ -43,6 +43,14 @@ std::pair<std::string, std::string> split_name(const std::string& name) {
   return {name.substr(0, dot), name.substr(dot + 1)};
 }
 
+// `x` with channels-last strides. x.contiguous(ChannelsLast) is not enough: a
+// one-channel tensor counts as channels-last in either layout and is left
+// as it is, and the convolutions then take it as contiguous.
+torch::Tensor channels_last_batch(const torch::Tensor& x) {
+  auto out = torch::empty(x.sizes(), x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  return out.strides() == x.strides() ? x : out.copy_(x);
+}
+
 std::string load_error(const std::string& file, const std::exception& e) {
   return "model_file " + file + ": LibTorch cannot load it as TorchScript (" + torch_error_line(e) +
          "); save the network with torch.jit.script(net).save(path) or torch.jit.trace";
@@ -101,7 +109,7 @@ bool TorchScriptNet::accepts_channels_last(const std::vector<std::int64_t>& in) 
   set_layout(torch::MemoryFormat::ChannelsLast);
   try {
     const torch::jit::GraphOptimizerEnabledGuard plain(false);
-    script_.forward({torch::zeros(in).contiguous(torch::MemoryFormat::ChannelsLast)});
+    script_.forward({channels_last_batch(torch::zeros(in))});
     return true;
   } catch (const std::exception&) {
     set_layout(torch::MemoryFormat::Contiguous);
@@ -115,8 +123,7 @@ torch::Tensor TorchScriptNet::forward(torch::Tensor x) {
   // same operators with LibTorch's autograd (docs/performance.md).
   const torch::jit::GraphOptimizerEnabledGuard plain(false);
   const bool cl = channels_last_ && x.is_cpu();
-  return script_.forward({x.contiguous(cl ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous)})
-      .toTensor();
+  return script_.forward({cl ? channels_last_batch(x) : x.contiguous()}).toTensor();
 }
 
 void TorchScriptNet::train(bool on) {

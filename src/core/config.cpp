@@ -178,6 +178,16 @@ json normalize(const KeySpec& spec, const json& v, const std::string& source) {
       }
       return list;
     }
+    case KeyType::real_list: {
+      if (!v.is_array()) fail(source, key, "expected a list of numbers, got " + v.dump());
+      json list = json::array();
+      for (const auto& e : v) {
+        if (!e.is_number() || !std::isfinite(e.get<double>()) || std::abs(e.get<double>()) > FLT_MAX)
+          fail(source, key, "expected a list of finite numbers, got " + v.dump());
+        list.push_back(e.get<double>());
+      }
+      return list;
+    }
   }
   return v;
 }
@@ -268,6 +278,9 @@ std::string TrainConfig::text(const std::string& key) const {
 }
 std::vector<std::int64_t> TrainConfig::int_list(const std::string& key) const {
   return declared_value(*this, key, KeyType::int_list).get<std::vector<std::int64_t>>();
+}
+std::vector<double> TrainConfig::real_list(const std::string& key) const {
+  return declared_value(*this, key, KeyType::real_list).get<std::vector<double>>();
 }
 
 void TrainConfig::set(const std::string& key, const json& value, const std::string& source) {
@@ -398,7 +411,8 @@ void apply_text(TrainConfig& cfg, const std::string& key, const std::string& tex
         else if (one_of(text, {"false", "off", "no", "0"})) v = false;
         else fail(source, key, "expected true or false, got '" + text + "'");
         break;
-      case KeyType::int_list: {
+      case KeyType::int_list:
+      case KeyType::real_list: {
         v = json::array();
         std::stringstream ss(text);
         for (std::string item; std::getline(ss, item, ',');)
@@ -421,6 +435,11 @@ std::string field_text(const TrainConfig& cfg, const ConfigField& field) {
     case KeyType::int_list: {
       std::string s;
       for (const auto& x : v) s += (s.empty() ? "" : ",") + std::to_string(x.get<std::int64_t>());
+      return s;
+    }
+    case KeyType::real_list: {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : ",") + x.dump();
       return s;
     }
     default: return v.dump();

@@ -53,6 +53,7 @@ struct TrainConfig {
   bool flag(const std::string& key) const;
   std::string text(const std::string& key) const;
   std::vector<std::int64_t> int_list(const std::string& key) const;
+  std::vector<double> real_list(const std::string& key) const;
 
   // Sets any key, run's own or declared (types are checked: ConfigError).
   void set(const std::string& key, const nlohmann::json& value,

@@ -46,6 +46,7 @@ const char* type_name(KeyType t) {
     case KeyType::boolean: return "BOOL";
     case KeyType::text: return "TEXT";
     case KeyType::int_list: return "INT,INT,...";
+    case KeyType::real_list: return "NUMBER,NUMBER,...";
   }
   return "?";
 }

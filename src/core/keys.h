@@ -16,8 +16,9 @@ namespace lrtune {
 
 struct TrainConfig;
 
-enum class KeyType { real, integer, boolean, text, int_list };
-const char* type_name(KeyType t);  // "NUMBER", "INT", "BOOL", "TEXT", "INT,INT,..."
+enum class KeyType { real, integer, boolean, text, int_list, real_list };
+// "NUMBER", "INT", "BOOL", "TEXT", "INT,INT,...", "NUMBER,NUMBER,..."
+const char* type_name(KeyType t);
 
 struct KeySpec {
   std::string name;

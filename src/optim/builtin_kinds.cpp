@@ -48,6 +48,7 @@ void register_builtin_optim_kinds() {
     register_schedule(polynomial_schedule());
     register_schedule(cyclic_schedule());
     register_schedule(plateau_schedule());
+    register_schedule(piecewise_schedule());
   });
 }
 

@@ -23,6 +23,7 @@ ScheduleKind linear_schedule();
 ScheduleKind polynomial_schedule();
 ScheduleKind cyclic_schedule();
 ScheduleKind plateau_schedule();
+ScheduleKind piecewise_schedule();
 
 // `gamma`, shared by the decaying schedules (one declaration, one default).
 KeySpec decay_gamma_key();

@@ -12,6 +12,7 @@
 
 namespace lrtune {
 namespace {
+using json = nlohmann::json;
 
 struct Row {
   std::int64_t epoch, step;
@@ -223,6 +224,73 @@ TEST(ScheduleKinds, BadKeysAreRefused) {
   c.schedule = "plateau";
   c.set("plateau_metric", "lr");
   EXPECT_THROW(c.validate("test"), ConfigError);
+}
+
+TrainConfig piecewise(const json& starts, const json& lr, const json& momentum, std::int64_t epochs) {
+  TrainConfig c;
+  c.schedule = "piecewise";
+  c.lr = 0.5;
+  c.epochs = epochs;
+  c.set("piecewise_epochs", starts);
+  c.set("piecewise_lr", lr);
+  c.set("piecewise_momentum", momentum);
+  return c;
+}
+
+TEST(ScheduleKinds, PiecewiseHoldsEachStretchsRateAndMomentum) {
+  TrainConfig c = piecewise({1, 4, 8}, {0.1, 0.05, 0.01}, {0.9, 0.8, 0.5}, 10);
+  c.validate("test");
+  // Epochs here are 0-based: stretch 2 starts at the 4th epoch (index 3).
+  expect_rows(c, 10,
+              {{0, 0, 0.1, 0.9}, {2, 9, 0.1, 0.9}, {3, 0, 0.05, 0.8}, {6, 9, 0.05, 0.8},
+               {7, 0, 0.01, 0.5}, {9, 9, 0.01, 0.5}});
+  // No momentum list: the optimizer keeps its own. No rates: lr throughout.
+  expect_rows(piecewise({1, 3}, {0.2, 0.02}, json::array(), 4), 5,
+              {{0, 0, 0.2, -1}, {1, 4, 0.2, -1}, {2, 0, 0.02, -1}, {3, 4, 0.02, -1}});
+  expect_rows(piecewise({1}, json::array(), json::array(), 3), 5, {{0, 0, 0.5, -1}, {2, 4, 0.5, -1}});
+}
+
+TEST(ScheduleKinds, PiecewiseWritesOutAnotherSchedule) {
+  // Step decay written out stretch by stretch gives its rate at every step.
+  TrainConfig step;
+  step.schedule = "multistep";
+  step.lr = 0.1;
+  step.epochs = 6;
+  step.set("milestones", json{2, 4});
+  step.set("gamma", 0.1);
+  TrainConfig written = piecewise({1, 3, 5}, {0.1, 0.01, 0.001}, json::array(), 6);
+  written.validate("test");
+  for (std::int64_t e = 0; e < 6; ++e)
+    for (std::int64_t k = 0; k < 3; ++k)
+      EXPECT_NEAR(learning_rate(written, e, k, 3), learning_rate(step, e, k, 3), 1e-15) << e;
+}
+
+TEST(ScheduleKinds, PiecewiseMistakesAreOneLineEach) {
+  auto message = [](const TrainConfig& c) {
+    try {
+      c.validate("s.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(message(piecewise({1, 5, 3}, {0.1, 0.2, 0.3}, json::array(), 9)),
+            "s.toml: piecewise_epochs: must be in increasing order, got 5 then 3");
+  EXPECT_EQ(message(piecewise({2, 5}, {0.1, 0.2}, json::array(), 9)),
+            "s.toml: piecewise_epochs: must start with epoch 1 (the first stretch begins the run)");
+  EXPECT_EQ(message(piecewise({1, 12}, {0.1, 0.2}, json::array(), 9)),
+            "s.toml: piecewise_epochs: epoch 12 is beyond the run's 9 epochs");
+  EXPECT_EQ(message(piecewise({1, 5}, {0.1}, json::array(), 9)),
+            "s.toml: piecewise_lr: has 1 entry; give one rate per piecewise_epochs entry (2 entries)");
+  EXPECT_EQ(message(piecewise({1, 5}, {0.1, 0.0}, json::array(), 9)),
+            "s.toml: piecewise_lr: rates must be above 0");
+  EXPECT_EQ(message(piecewise({1, 5}, {0.1, 0.2}, {0.9, 1.0}, 9)),
+            "s.toml: piecewise_momentum: values must be in [0, 1)");
+  // Lists are read from TOML and from the command line alike.
+  TrainConfig c;
+  EXPECT_THROW(c.set("piecewise_lr", json{0.1, "fast"}, "s.toml"), ConfigError);
+  apply_text(c, "piecewise_lr", "0.1,0.05,1", "--piecewise-lr");
+  EXPECT_EQ(c.real_list("piecewise_lr"), (std::vector<double>{0.1, 0.05, 1.0}));
 }
 
 }  // namespace

@@ -125,6 +125,7 @@ TEST(StudyIdentity, SameConfigSameIdAndAnyIdentityChangeANewOne) {
       case KeyType::boolean: v = !v.get<bool>(); break;
       case KeyType::text: v = v.get<std::string>() + "x"; break;
       case KeyType::int_list: v = nlohmann::json::array({7}); break;
+      case KeyType::real_list: v = nlohmann::json::array({0.5}); break;
     }
     c.set(field.key(), v);
     if (field.identity()) {

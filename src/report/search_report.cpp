@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "report/escape.h"
 #include "search/history.h"
+#include "search/importance.h"
 
 namespace lrtune::report {
 
@@ -213,6 +214,19 @@ std::string pruning_line(const SearchSection& s) {
   return line + ".";
 }
 
+std::string importance_line(const SearchSection& s) {
+  std::vector<search::ScoredTrial> complete;
+  for (const auto& t : s.trials)
+    if (t.complete() && t.objective) complete.push_back({t.values, *t.objective});
+  const auto keys = search::param_importances(s.spec, complete, s.spec.seed);
+  if (keys.size() < 2) return "";
+  std::string line = "Which keys mattered (fANOVA over the " + std::to_string(complete.size()) +
+                     " complete trials, as Optuna's get_param_importances): ";
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    line += (i ? ", " : "") + keys[i].key + " " + printed("%.0f", 100 * keys[i].importance) + "%";
+  return line + ".";
+}
+
 Table search_table(const SearchSection& s) {
   Table t;
   t.header.push_back("#");
@@ -278,6 +292,7 @@ std::string search_markdown(const SearchSection& s, const std::string& slug_dir,
   if (!s.problem.empty()) return md.str() + "**Search views left out: " + markdown_cell(s.problem) + "**\n\n";
   md << markdown_cell(summary_line(s)) << "\n\n";
   if (const std::string line = pruning_line(s); !line.empty()) md << markdown_cell(line) << "\n\n";
+  if (const std::string line = importance_line(s); !line.empty()) md << markdown_cell(line) << "\n\n";
   if (figures) {
     md << markdown_cell(kReading) << "\n\n";
     for (const auto& f : search_figures(s))
@@ -302,6 +317,8 @@ std::string search_html(const SearchSection& s, const std::string& anchor) {
   out << "<p class=\"search-summary\">" << html_escape(summary_line(s)) << "</p>\n";
   if (const std::string line = pruning_line(s); !line.empty())
     out << "<p class=\"pruning\">" << html_escape(line) << "</p>\n";
+  if (const std::string line = importance_line(s); !line.empty())
+    out << "<p class=\"importance\">" << html_escape(line) << "</p>\n";
   out << "<p class=\"hint\">" << html_escape(kReading) << " Hover a chart for the trial and its "
       << "values.</p>\n<div class=\"charts\" id=\"" << anchor << "-search-charts\"></div>\n";
   if (const std::string svg = parallel_coordinates_svg(s, anchor); !svg.empty())

@@ -68,6 +68,10 @@ std::optional<double> axis_value(const search::Param& p, const nlohmann::json& v
 // "Pruning (asha) stopped 2 of 8 trials early and saved 13 of 80
 // trial-epochs (16.2% ...)"; "" with no pruner and no pruned trial.
 std::string pruning_line(const SearchSection& s);
+// "Which keys mattered (fANOVA over the 12 complete trials, ...): lr 61%,
+// momentum 27%, weight_decay 12%." (search/importance.h); "" with fewer than
+// two searched keys or nothing to tell them apart.
+std::string importance_line(const SearchSection& s);
 
 // Every trial, best objective first (those without one last, in draw order):
 // number, one column per searched key, status, epochs trained/total, objective.

@@ -151,6 +151,32 @@ TEST(SearchReport, PruningSavingsAreTheEpochsPrunedTrialsDidNotTrain) {
             "(19.4% of training every trial to its last epoch).");
 }
 
+TEST(SearchReport, ImportancesNameTheKeyTheObjectiveFollows) {
+  // Twelve finished trials whose accuracy rises with lr alone; momentum varies
+  // and does nothing. A pruned trial is left out, as Optuna leaves it.
+  test::FakeStore store;
+  store.info = StudyInfo{"s", "", {{"search", {{"table", search_table_json()}, {"file", "s.toml"},
+                                               {"base", json::object()}, {"identity", json::object()}}}},
+                         {}};
+  for (int i = 0; i < 12; ++i) {
+    const double lr = std::pow(10.0, -4 + i / 3.0), momentum = 0.05 + 0.08 * ((i * 5) % 12);
+    const double acc = 0.5 + 0.03 * i;
+    add_trial(store, "t" + std::to_string(i), "#" + std::to_string(i + 1), RunStatus::done,
+              std::vector<double>(9, acc), {{"lr", lr}, {"momentum", momentum}, {"epochs", 9}});
+  }
+  add_trial(store, "p", "#13", RunStatus::pruned, {0.99}, {{"lr", 0.5}, {"momentum", 0.9}, {"epochs", 9}});
+  const SearchSection s = section_of(store);
+  const std::string line = importance_line(s);
+  EXPECT_THAT(line, HasSubstr("Which keys mattered (fANOVA over the 12 complete trials"));
+  // Trees split two equal trials on either key alike: momentum gets a little.
+  EXPECT_THAT(line, ::testing::ContainsRegex("\\): lr (9[0-9]|100)%, momentum [0-9]%\\.$"));
+  EXPECT_THAT(search_markdown(s, "search", false), HasSubstr("Which keys mattered (fANOVA"));
+  EXPECT_THAT(search_html(s, "a"), HasSubstr("<p class=\"importance\">Which keys mattered"));
+  // The eight trials of search_study(): three done and one diverged count.
+  auto few = search_study();
+  EXPECT_THAT(importance_line(section_of(*few)), HasSubstr("over the 4 complete trials"));
+}
+
 TEST(SearchReport, HistoryFollowsDrawOrderAndTrialEpochsSpent) {
   auto store = search_study();
   const SearchSection s = section_of(*store);

@@ -19,8 +19,11 @@ cmake --build "$work/build" >"$work/build.log" 2>&1 || { tail -30 "$work/build.l
 mytool=$work/build/mytool
 
 cd "$work"
-"$mytool" kinds | grep -q "tiny_cnn  mytool:" || { echo "mytool kinds does not list tiny_cnn"; exit 1; }
-"$mytool" kinds | grep -q "stripes  mytool:" || { echo "mytool kinds does not list stripes"; exit 1; }
+# The listing whole first: `mytool kinds | grep -q` under pipefail fails when
+# grep stops reading early and the writer gets SIGPIPE.
+kinds=$("$mytool" kinds)
+grep -q "tiny_cnn  mytool:" <<<"$kinds" || { echo "mytool kinds does not list tiny_cnn"; exit 1; }
+grep -q "stripes  mytool:" <<<"$kinds" || { echo "mytool kinds does not list stripes"; exit 1; }
 "$mytool" study run "$here/study.toml" --out out --jobs 2 --threads-per-job 1 >run.log 2>&1 ||
   { tail -20 run.log; exit 1; }
 "$mytool" report out --out report >report.log 2>&1 || { tail -20 report.log; exit 1; }

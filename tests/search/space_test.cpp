@@ -109,8 +109,8 @@ TEST(SearchSpace, EachMistakeHasItsMessage) {
               HasSubstr("search.trials: missing"));
   EXPECT_THAT(error_of(with_space({{"lr", {{"uniform", {0.1, 1}}}}}, {{"sampler", "grid"}})),
               HasSubstr("a grid is written as [[sweep]] tables"));
-  EXPECT_THAT(error_of(with_space({{"lr", {{"uniform", {0.1, 1}}}}}, {{"pruner", "hyperband"}})),
-              HasSubstr("search.pruner: unknown value 'hyperband' (known: none, median, asha)"));
+  EXPECT_THAT(error_of(with_space({{"lr", {{"uniform", {0.1, 1}}}}}, {{"pruner", "wilcoxon"}})),
+              HasSubstr("search.pruner: unknown value 'wilcoxon' (known: none, median, asha, hyperband)"));
   EXPECT_THAT(error_of(with_space({{"lr", {{"uniform", {0.1, 1}}}}}, {{"budget", 3}})),
               HasSubstr("search.budget: unknown key"));
 }

@@ -84,16 +84,15 @@ HyperbandPruner::HyperbandPruner(std::int64_t min_epochs, std::int64_t max_epoch
     const auto s = static_cast<double>(n - 1 - b);
     budgets_.push_back(static_cast<std::int64_t>(
         std::ceil(static_cast<double>(n) * std::pow(static_cast<double>(eta_), s) / (s + 1))));
+    total_ += budgets_.back();
   }
 }
 
 std::int64_t HyperbandPruner::bracket_of(std::int64_t number) const {
-  std::int64_t total = 0;
-  for (auto b : budgets_) total += b;
-  if (total == 0) return 0;
+  if (total_ == 0) return 0;
   const std::string key = study_ + "_" + std::to_string(number);
   const auto crc = crc32(0L, reinterpret_cast<const Bytef*>(key.data()), static_cast<uInt>(key.size()));
-  auto left = static_cast<std::int64_t>(crc % static_cast<unsigned long>(total));
+  auto left = static_cast<std::int64_t>(crc % static_cast<unsigned long>(total_));
   for (std::size_t b = 0; b < budgets_.size(); ++b) {
     left -= budgets_[b];
     if (left < 0) return static_cast<std::int64_t>(b);
@@ -101,24 +100,24 @@ std::int64_t HyperbandPruner::bracket_of(std::int64_t number) const {
   return brackets() - 1;
 }
 
+AshaPruner HyperbandPruner::bracket_pruner(std::int64_t bracket) const {
+  std::int64_t first = min_;
+  for (std::int64_t i = 0; i < bracket; ++i) first *= eta_;
+  return AshaPruner(first, eta_);
+}
+
 std::vector<std::int64_t> HyperbandPruner::rungs(std::int64_t bracket, std::int64_t max_epoch) const {
-  std::vector<std::int64_t> out;
-  std::int64_t r = min_;
-  for (std::int64_t i = 0; i < bracket && r <= max_epoch; ++i) r *= eta_;
-  for (; r <= max_epoch; r *= eta_) out.push_back(r);
-  return out;
+  return bracket_pruner(bracket).rungs(max_epoch);
 }
 
 bool HyperbandPruner::prune(const Curve& trial, const std::vector<Curve>& others,
                             std::int64_t epoch) const {
   if (budgets_.empty() || trial.number < 0) return false;
   const std::int64_t bracket = bracket_of(trial.number);
-  const auto at_rung = rungs(bracket, epoch);
-  if (at_rung.empty() || at_rung.back() != epoch || !trial.has(epoch)) return false;
-  std::vector<double> rivals;
+  std::vector<Curve> mates;
   for (const auto& c : others)
-    if (c.number >= 0 && c.has(epoch) && bracket_of(c.number) == bracket) rivals.push_back(c.at(epoch));
-  return halving_prunes(trial.at(epoch), rivals, eta_);
+    if (c.number >= 0 && c.has(epoch) && bracket_of(c.number) == bracket) mates.push_back(c);
+  return bracket_pruner(bracket).prune(trial, mates, epoch);
 }
 
 std::unique_ptr<Pruner> make_pruner(const SearchSpec& spec, std::int64_t max_epochs,

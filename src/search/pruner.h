@@ -80,9 +80,12 @@ class HyperbandPruner final : public Pruner {
   std::vector<std::int64_t> rungs(std::int64_t bracket, std::int64_t max_epoch) const;
 
  private:
+  // Bracket b: successive halving from min * eta^b among the bracket's trials.
+  AshaPruner bracket_pruner(std::int64_t bracket) const;
   std::int64_t min_, eta_;
   std::string study_;
   std::vector<std::int64_t> budgets_;  // trials per bracket in each round of their sum
+  std::int64_t total_ = 0;             // their sum
 };
 
 // None for pruner = "none". `max_epochs` (the most epochs a trial has) and
